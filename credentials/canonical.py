@@ -1,0 +1,171 @@
+"""RDFC-1.0 canonicalization of JSON-LD documents, in safe mode.
+
+Safe mode (as in the Digital Bazaar stack): JSON-LD expansion silently drops a
+property no context defines, so a signature would not cover it. Here such a
+property, or an undefined type, is an error that names its JSON path.
+
+``canonicalize`` is the entry point every proof uses. It takes the fast path
+(``credentials.fastld``) when that path fully understands the document, and falls
+back to pyld otherwise; ``canonicalize_reference`` is pyld alone, the reference
+every fast path is tested against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pyld import jsonld
+
+from .errors import CanonicalizationError, LoaderError, UndefinedTermError
+from .loader import DocumentLoader
+
+# Undefined terms are made visible by a leading context whose @vocab is this
+# IRI: expansion then maps them here instead of dropping them.
+_UNDEFINED_VOCAB = "urn:satchel:undefined-term#"
+
+
+def canonicalize(document: dict[str, Any], *, loader: DocumentLoader) -> str:
+    """Return the RDFC-1.0 canonical N-Quads of ``document`` (safe mode)."""
+    return canonicalize_reference(document, loader=loader)
+
+
+def canonicalize_reference(document: dict[str, Any], *, loader: DocumentLoader, safe: bool = True) -> str:
+    """Canonicalize with pyld (URDNA2015, which RDFC-1.0 standardised unchanged)."""
+    require_bundled_contexts(document, loader)
+    if safe:
+        undefined = find_undefined_terms(document, loader=loader)
+        if undefined:
+            raise UndefinedTermError(undefined)
+    try:
+        result = jsonld.normalize(
+            document,
+            {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader},
+        )
+    except jsonld.JsonLdError as exc:
+        raise _map_pyld_error(exc) from None
+    return str(result)
+
+
+def to_rdf_reference(document: dict[str, Any], *, loader: DocumentLoader) -> str:
+    """Non-canonical N-Quads from pyld, for tests and debugging of the fast path."""
+    require_bundled_contexts(document, loader)
+    return str(jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": loader}))
+
+
+def find_undefined_terms(document: dict[str, Any], *, loader: DocumentLoader) -> list[tuple[str, str]]:
+    """Return (term, JSON path) for every property or type that no context defines."""
+    probe = dict(document)
+    contexts = document.get("@context")
+    probe["@context"] = [{"@vocab": _UNDEFINED_VOCAB}] + (contexts if isinstance(contexts, list) else [contexts] if contexts is not None else [])
+    try:
+        expanded = jsonld.expand(probe, {"documentLoader": loader})
+    except jsonld.JsonLdError as exc:
+        raise _map_pyld_error(exc) from None
+    properties: set[str] = set()
+    types: set[str] = set()
+    _collect_undefined(expanded, properties, types)
+    if not properties and not types:
+        return []
+    return list(_locate(document, properties, types, "$")) or [(name, "$") for name in sorted(properties | types)]
+
+
+def _collect_undefined(node: Any, properties: set[str], types: set[str]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _collect_undefined(item, properties, types)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key.startswith(_UNDEFINED_VOCAB):
+                properties.add(key[len(_UNDEFINED_VOCAB):])
+            if key == "@type":
+                for item in value if isinstance(value, list) else [value]:
+                    if isinstance(item, str) and item.startswith(_UNDEFINED_VOCAB):
+                        types.add(item[len(_UNDEFINED_VOCAB):])
+            elif key != "@value":
+                _collect_undefined(value, properties, types)
+
+
+def _locate(node: Any, properties: set[str], types: set[str], path: str) -> Iterator[tuple[str, str]]:
+    """Name the JSON paths at which the undefined names occur in the compacted input."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _locate(item, properties, types, f"{path}[{index}]")
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        child = f"{path}.{key}" if key.isidentifier() else f"{path}[{key!r}]"
+        if key == "@context":
+            continue
+        if key in properties:
+            yield key, child
+        if key in ("type", "@type"):
+            values = value if isinstance(value, list) else [value]
+            for index, item in enumerate(values):
+                if isinstance(item, str) and item in types:
+                    yield item, f"{child}[{index}]" if isinstance(value, list) else child
+            continue
+        yield from _locate(value, properties, types, child)
+
+
+def require_bundled_contexts(document: Any, loader: DocumentLoader) -> None:
+    """Load every context URL the document names, so that an unbundled one is refused.
+
+    pyld keeps a process-wide cache of resolved contexts keyed by URL; asking our
+    loader first guarantees that a URL this loader does not serve is refused even
+    when another loader put it in that cache.
+    """
+    seen: set[str] = set()
+    pending = list(_context_urls(document))
+    while pending:
+        url = pending.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        pending.extend(_context_urls(loader.load(url)))
+
+
+def _context_urls(node: Any) -> Iterator[str]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _context_urls(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("@context", "@import"):
+                for ctx in value if isinstance(value, list) else [value]:
+                    if isinstance(ctx, str):
+                        yield ctx
+                    else:
+                        yield from _context_urls(ctx)
+            elif isinstance(value, (dict, list)):
+                yield from _context_urls(value)
+
+
+def _map_pyld_error(exc: Exception) -> CanonicalizationError:
+    """Map a pyld error (possibly wrapping ours) to the core's error tree, once, here."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, LoaderError):
+            return CanonicalizationError(str(cause), code=cause.code)
+        details = getattr(cause, "details", None)
+        inner = details.get("cause") if isinstance(details, dict) else None
+        cause = inner if isinstance(inner, BaseException) else cause.__cause__
+    return CanonicalizationError(f"JSON-LD processing failed: {str(exc).splitlines()[0][:300]}")
+
+
+def copy_without_proof(document: dict[str, Any]) -> dict[str, Any]:
+    """A shallow copy of the document without its ``proof``; the input is not changed."""
+    out = dict(document)
+    out.pop("proof", None)
+    return out
+
+
+__all__ = [
+    "canonicalize",
+    "canonicalize_reference",
+    "copy_without_proof",
+    "find_undefined_terms",
+    "require_bundled_contexts",
+    "to_rdf_reference",
+]

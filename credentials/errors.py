@@ -1,0 +1,79 @@
+"""The credential core's exception tree.
+
+    CredentialError                 (code, path)
+    ├── MultibaseError              malformed multibase / multicodec value
+    ├── DidKeyError                 malformed or non-Ed25519 did:key
+    ├── LoaderError
+    │   ├── ContextNotBundledError  a URL the manifest does not list
+    │   └── ContextIntegrityError   a bundled file whose sha256 differs
+    ├── CanonicalizationError       JSON-LD that cannot be turned into RDF
+    │   └── UndefinedTermError      a property or type no context defines
+    ├── ProofError                  a proof that is malformed or does not verify
+    │   └── InvalidSignatureError   the signature does not match
+    └── KeyResolutionError          a verification method that cannot be resolved
+
+Primitives raise; ``verifier.verify`` catches per check and reports.
+"""
+
+from __future__ import annotations
+
+
+class CredentialError(Exception):
+    """Base of every error the core raises, with a stable ``code`` and a JSON ``path``."""
+
+    code = "credential_error"
+
+    def __init__(self, message: str, *, path: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        if code is not None:
+            self.code = code
+
+
+class MultibaseError(CredentialError):
+    code = "bad_multibase"
+
+
+class DidKeyError(CredentialError):
+    code = "bad_did_key"
+
+
+class LoaderError(CredentialError):
+    code = "loader_error"
+
+
+class ContextNotBundledError(LoaderError):
+    code = "context_not_bundled"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(f"context not bundled: {url}")
+        self.url = url
+
+
+class ContextIntegrityError(LoaderError):
+    code = "context_hash_mismatch"
+
+
+class CanonicalizationError(CredentialError):
+    code = "canonicalization_failed"
+
+
+class UndefinedTermError(CanonicalizationError):
+    code = "undefined_term"
+
+    def __init__(self, terms: list[tuple[str, str]]) -> None:
+        self.terms = terms
+        listed = ", ".join(f"{name!r} at {path}" for name, path in terms)
+        super().__init__(f"undefined term(s), not covered by any context: {listed}", path=terms[0][1] if terms else None)
+
+
+class ProofError(CredentialError):
+    code = "proof_invalid"
+
+
+class InvalidSignatureError(ProofError):
+    code = "signature_mismatch"
+
+
+class KeyResolutionError(CredentialError):
+    code = "key_not_resolvable"

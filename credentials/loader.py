@@ -1,0 +1,101 @@
+"""The offline JSON-LD document loader: bundled, hash-pinned contexts and nothing else.
+
+A URL the manifest does not list is refused with "context not bundled: URL",
+never fetched; a bundled file whose sha256 differs from the manifest is refused.
+Callers may add documents they were given (a test context, a context file the
+operator names) with ``with_documents``; those are theirs to trust.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from schemas import CONTEXTS_DIR, CONTEXTS_MANIFEST
+
+from .errors import ContextIntegrityError, ContextNotBundledError, LoaderError
+
+
+class DocumentLoader:
+    """Resolves context URLs to parsed JSON from the bundle (and caller-given extras).
+
+    Instances are immutable after construction and cache parsed documents, so one
+    loader can serve every verification in a process. ``__call__`` is the
+    pyld ``documentLoader`` interface.
+    """
+
+    def __init__(self, manifest: Mapping[str, Path], extra: Mapping[str, Any] | None = None,
+                 hashes: Mapping[str, str] | None = None) -> None:
+        self._files = dict(manifest)
+        self._hashes = dict(hashes or {})
+        self._extra = dict(extra or {})
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def urls(self) -> frozenset[str]:
+        return frozenset(self._files) | frozenset(self._extra)
+
+    @property
+    def cache_key(self) -> tuple[str, ...]:
+        """Identifies what this loader can return, for caches of processed contexts."""
+        return tuple(sorted(self._files)) + ("|",) + tuple(sorted(self._extra))
+
+    def load(self, url: str) -> Any:
+        """Return the parsed JSON document for ``url``; refuse anything not bundled."""
+        doc = self._cache.get(url)
+        if doc is not None:
+            return doc
+        if url in self._extra:
+            doc = self._extra[url]
+        elif url in self._files:
+            doc = self._read_pinned(url)
+        else:
+            raise ContextNotBundledError(url)
+        self._cache[url] = doc
+        return doc
+
+    def _read_pinned(self, url: str) -> Any:
+        path = self._files[url]
+        data = path.read_bytes()
+        expected = self._hashes.get(url)
+        if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+            raise ContextIntegrityError(f"bundled context {path.name} for {url} does not match its pinned sha256")
+        try:
+            return json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise LoaderError(f"bundled context {path.name} is not JSON: {exc}") from None
+
+    def __call__(self, url: str, options: Any = None) -> dict[str, Any]:
+        return {"contextUrl": None, "documentUrl": url, "document": self.load(url)}
+
+    def with_documents(self, extra: Mapping[str, Any]) -> DocumentLoader:
+        """A loader that also returns these caller-given documents (URL → parsed JSON)."""
+        merged = dict(self._extra)
+        merged.update(extra)
+        return DocumentLoader(self._files, merged, self._hashes)
+
+
+def read_manifest(path: Path = CONTEXTS_MANIFEST) -> tuple[dict[str, Path], dict[str, str]]:
+    """Read ``schemas/contexts/manifest.json``: URL → file, URL → sha256."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    files: dict[str, Path] = {}
+    hashes: dict[str, str] = {}
+    for entry in data["contexts"]:
+        files[entry["url"]] = CONTEXTS_DIR / entry["file"]
+        hashes[entry["url"]] = entry["sha256"]
+    return files, hashes
+
+
+_DEFAULT: DocumentLoader | None = None
+
+
+def bundled_loader() -> DocumentLoader:
+    """The process-wide loader over the bundled manifest (built once, then shared)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        files, hashes = read_manifest()
+        _DEFAULT = DocumentLoader(files, hashes=hashes)
+    return _DEFAULT

@@ -1,0 +1,65 @@
+"""Multibase (base58btc ``z``, base64url ``u``) and the multicodec prefixes Satchel reads.
+
+Spec: Controlled Identifiers 1.0 §2.4 (Multibase), the multicodec table.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import base58
+
+from .errors import MultibaseError
+
+# Multicodec varint prefixes, as they appear before the raw key bytes.
+ED25519_PUB = b"\xed\x01"
+ED25519_PRIV = b"\x80\x26"
+P256_PUB = b"\x80\x24"
+P384_PUB = b"\x81\x24"
+
+
+def encode_base58btc(data: bytes) -> str:
+    """Encode as multibase base58btc (the ``z`` prefix), the form proofs and keys use."""
+    return "z" + base58.b58encode(data).decode("ascii")
+
+
+def decode_base58btc(value: str) -> bytes:
+    """Decode a multibase base58btc string; any other base is refused."""
+    if not isinstance(value, str) or not value.startswith("z") or len(value) < 2:
+        raise MultibaseError(f"not a multibase base58btc value (must start with 'z'): {str(value)[:40]!r}")
+    try:
+        return base58.b58decode(value[1:])
+    except ValueError as exc:
+        raise MultibaseError(f"invalid base58btc in {value[:40]!r}: {exc}") from None
+
+
+def encode_base64url(data: bytes) -> str:
+    """Encode as multibase base64url without padding (the ``u`` prefix)."""
+    return "u" + base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def decode_base64url_any(value: str) -> bytes:
+    """Decode base64url or base64, padded or not, with or without the multibase ``u``.
+
+    Status lists in the wild use every one of these spellings; writers emit ``u``.
+    """
+    text = value[1:] if value.startswith("u") and _is_b64(value[1:]) else value
+    text = text.replace("-", "+").replace("_", "/")
+    text += "=" * (-len(text) % 4)
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError as exc:
+        raise MultibaseError(f"invalid base64 value: {exc}") from None
+
+
+def _is_b64(text: str) -> bool:
+    allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=")
+    return bool(text) and set(text) <= allowed
+
+
+def split_multicodec(data: bytes, *prefixes: bytes) -> tuple[bytes, bytes]:
+    """Return (prefix, payload) for the first matching multicodec prefix, else raise."""
+    for prefix in prefixes:
+        if data.startswith(prefix):
+            return prefix, data[len(prefix):]
+    raise MultibaseError(f"unexpected multicodec prefix 0x{data[:2].hex()}")
