@@ -100,6 +100,9 @@ SOURCES: tuple[Source, ...] = (
            "3.1.1", "contexts/vc-status-list-v1.jsonld"),
     Source("https://w3id.org/security/v1", "npm", *_SECURITY, "contexts/security-v1.jsonld"),
     Source("https://w3id.org/security/v2", "npm", *_SECURITY, "contexts/security-v2.jsonld"),
+    # Used by the W3C vc-di-eddsa employment-authorization test vector.
+    Source("https://w3id.org/citizenship/v4rc1", "npm", "@digitalbazaar/citizenship-context", "4.1.0",
+           "contexts/v4rc1.jsonld"),
     Source("https://w3id.org/dcc/v1", "npm", "@digitalcredentials/dcc-context", "1.0.0", "js/context.js"),
     Source("https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json", "pypi", "openbadgeslib", "4.6.3",
            "openbadgeslib/ob3/contexts/clr_context_2.0.1.json"),
