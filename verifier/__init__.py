@@ -1,0 +1,1 @@
+"""Satchel verifier: verification policy, its report, the CLI and the service."""
