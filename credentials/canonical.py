@@ -26,8 +26,21 @@ _UNDEFINED_VOCAB = "urn:satchel:undefined-term#"
 
 
 def canonicalize(document: dict[str, Any], *, loader: DocumentLoader) -> str:
-    """Return the RDFC-1.0 canonical N-Quads of ``document`` (safe mode)."""
-    return canonicalize_reference(document, loader=loader)
+    """Return the RDFC-1.0 canonical N-Quads of ``document`` (safe mode).
+
+    The fast path (``credentials.fastld``) answers when it fully understands the
+    document; anything it declines, or a context it cannot load, goes to pyld,
+    which then gives the answer or the error.
+    """
+    from . import fastld  # Imported here: fastld builds on this module.
+
+    try:
+        return fastld.canonicalize_fast(document, loader=loader)
+    except fastld.UndefinedTerms as undefined:
+        found = list(_locate(document, undefined.properties, undefined.types, "$"))
+        raise UndefinedTermError(found or [(name, "$") for name in sorted(undefined.properties | undefined.types)]) from None
+    except (fastld.Unsupported, LoaderError, RecursionError):
+        return canonicalize_reference(document, loader=loader)
 
 
 def canonicalize_reference(document: dict[str, Any], *, loader: DocumentLoader, safe: bool = True) -> str:

@@ -1,0 +1,359 @@
+"""JSON-LD to RDF in one pass: expansion (JSON-LD 1.1 §5.1), node map and RDF
+conversion (§7.1-7.3) fused, for documents whose features the fast path knows.
+
+Quads come out as tuples of N-Quads terms already serialized the way pyld writes
+them (``<iri>``, ``_:label``, ``"escaped"^^<datatype>``), graph ``""`` for the
+default graph, so that canonicalization can hash them without re-serializing.
+Blank node labels are arbitrary here; RDFC-1.0 replaces them.
+
+Undefined terms are found in the same pass: the starting context has the probe
+vocabulary of ``canonical.find_undefined_terms``, so a property or type no
+context defines expands to an IRI under it, and is collected.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from c14n.Canonicalize import canonicalize as canonical_json  # pyld's own @json canonicalizer
+
+from .context import UNDEFINED_VOCAB, ActiveContext, Term, Unsupported, is_absolute_iri
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = f"<{RDF}type>"
+RDF_FIRST = f"<{RDF}first>"
+RDF_REST = f"<{RDF}rest>"
+RDF_NIL = f"<{RDF}nil>"
+RDF_JSON = f"{RDF}JSON"
+XSD_STRING = f"{XSD}string"
+XSD_BOOLEAN = f"{XSD}boolean"
+XSD_INTEGER = f"{XSD}integer"
+XSD_DOUBLE = f"{XSD}double"
+_UNDEFINED_LEN = len(UNDEFINED_VOCAB)
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", '"': '\\"'})
+
+
+class UndefinedTerms(Exception):
+    """Safe mode: these properties and types are defined by no context."""
+
+    def __init__(self, properties: set[str], types: set[str]) -> None:
+        super().__init__("undefined terms")
+        self.properties = properties
+        self.types = types
+
+
+def canonical_double(value: float) -> str:
+    """The canonical xsd:double lexical form, as JSON-LD to RDF writes it (e.g. ``1.5E0``)."""
+    mantissa, exponent = f"{value:1.15E}".split("E")
+    mantissa = mantissa.rstrip("0")
+    if mantissa.endswith("."):
+        mantissa += "0"
+    return f"{mantissa}E{int(exponent)}"
+
+
+def literal(value: str, datatype: str | None = None, language: str | None = None) -> str:
+    """Serialize a literal exactly as pyld's N-Quads writer does (its escaping, no xsd:string)."""
+    text = '"' + value.translate(_ESCAPES) + '"'
+    if language is not None:
+        return text + "@" + language if language else text
+    if datatype is None or datatype == XSD_STRING:
+        return text
+    return text + "^^<" + datatype + ">"
+
+
+class ToRdf:
+    """One document's conversion: the quads, blank node issuing, undefined-term collection."""
+
+    __slots__ = ("quads", "_counter", "_labels", "undefined_properties", "undefined_types")
+
+    def __init__(self) -> None:
+        self.quads: set[tuple[str, str, str, str]] = set()
+        self._counter = 0
+        self._labels: dict[str, str] = {}
+        self.undefined_properties: set[str] = set()
+        self.undefined_types: set[str] = set()
+
+    def convert(self, document: Any, ctx: ActiveContext) -> set[tuple[str, str, str, str]]:
+        if not isinstance(document, dict):
+            raise Unsupported("top-level array or scalar")
+        if "@graph" in document or any(k != "@context" and ctx.expand_key(k)[0] == "@graph" for k in document if k not in ctx.terms):
+            raise Unsupported("top-level @graph")
+        self._node(document, ctx, None, "", top=True)
+        if self.undefined_properties or self.undefined_types:
+            raise UndefinedTerms(self.undefined_properties, self.undefined_types)
+        return self.quads
+
+    def _bnode(self) -> str:
+        self._counter += 1
+        return f"_:g{self._counter}"
+
+    def _node_id(self, value: Any, ctx: ActiveContext) -> str:
+        """A node's @id (document-relative IRI expansion, §5.2 with vocab false)."""
+        if not isinstance(value, str):
+            raise Unsupported("non-string @id")
+        if value.startswith("_:"):
+            label = self._labels.get(value)
+            if label is None:
+                label = self._labels[value] = f"_:d{len(self._labels)}"
+            return label
+        return "<" + self._iri(value, ctx, vocab=False) + ">"
+
+    def _iri(self, value: str, ctx: ActiveContext, *, vocab: bool) -> str:
+        expanded = ctx.expand_iri(value, vocab=vocab)
+        if expanded is None or not is_absolute_iri(expanded) or expanded.startswith(UNDEFINED_VOCAB):
+            raise Unsupported(f"IRI {value!r}")
+        return expanded
+
+    def _node(self, node: dict[str, Any], ctx: ActiveContext, prop_term: Term | None, graph: str, *,
+              top: bool = False) -> str:
+        """Expansion steps 7-13 for a node object, emitting its quads; returns its subject term."""
+        # Step 7: a non-propagated (type-scoped) context does not apply inside a new node object.
+        if ctx.previous is not None and not (len(node) == 1 and ctx.expand_key(next(iter(node)))[0] == "@id"):
+            ctx = ctx.previous
+        # Step 8: the property-scoped context of the property this node is the value of.
+        if prop_term is not None and prop_term.context is not _NO_CONTEXT:
+            ctx = ctx.derive(prop_term.context, override_protected=True)
+        # Step 9: an embedded context.
+        if "@context" in node:
+            ctx = ctx.derive_inline(node["@context"])
+        # Steps 10-11: type-scoped contexts, taken from the terms in lexicographic order.
+        type_ctx = ctx
+        raw_id: Any = None
+        types: list[str] = []
+        properties: list[tuple[str, Term | None, str, Any]] = []
+        for key, value in node.items():
+            if key == "@context":
+                continue
+            expanded, term = ctx.expand_key(key)
+            if expanded == "@type":
+                for item in value if isinstance(value, list) else [value]:
+                    if not isinstance(item, str):
+                        raise Unsupported("non-string @type")
+                    types.append(item)
+            elif expanded == "@id":
+                raw_id = value
+            elif expanded is None:
+                raise Unsupported(f"term {key!r} mapped to null")
+            elif expanded[0] == "@":
+                raise Unsupported(f"keyword {expanded} in a node object")
+            else:
+                properties.append((key, term, expanded, value))
+        if types:
+            for name in sorted(types):
+                scoped = type_ctx.terms.get(name)
+                if scoped is not None and scoped.context is not _NO_CONTEXT:
+                    ctx = ctx.derive(scoped.context, propagate=False)
+        subject = self._bnode() if raw_id is None else self._node_id(raw_id, ctx)
+        quads = self.quads
+        for name in types:
+            iri = type_ctx.expand_iri(name, vocab=True)
+            if iri is None or iri[0] == "@":
+                raise Unsupported(f"type {name!r}")
+            if iri.startswith(UNDEFINED_VOCAB):
+                self.undefined_types.add(iri[_UNDEFINED_LEN:])
+            elif not is_absolute_iri(iri):
+                raise Unsupported(f"type {name!r}")
+            quads.add((subject, RDF_TYPE, "<" + iri + ">", graph))
+        if type_ctx is not ctx:
+            # The properties are read with the type-scoped context.
+            resolved = []
+            for key, _term, _expanded, value in properties:
+                expanded, term = ctx.expand_key(key)
+                if expanded is None or expanded[0] == "@":
+                    raise Unsupported(f"key {key!r} changes meaning under a type-scoped context")
+                resolved.append((key, term, expanded, value))
+            properties = resolved
+        for key, term, expanded, value in properties:
+            if expanded.startswith(UNDEFINED_VOCAB):
+                self.undefined_properties.add(expanded[_UNDEFINED_LEN:])
+            elif not is_absolute_iri(expanded):
+                raise Unsupported(f"property {key!r}")
+            predicate = "<" + expanded + ">"
+            if term is not None:
+                if term.unsupported is not None:
+                    raise Unsupported(term.unsupported)
+                if term.type == "@json":
+                    quads.add((subject, predicate, self._json(value), graph))
+                    continue
+                container = term.container
+            else:
+                container = _EMPTY
+            if "@list" in container:
+                items = value if isinstance(value, list) else [value]
+                quads.add((subject, predicate, self._list(items, ctx, key, term, graph), graph))
+                continue
+            as_graph = "@graph" in container
+            for item in value if isinstance(value, list) else (value,):
+                if as_graph:
+                    if not isinstance(item, dict) or _is_value_or_special(item, ctx):
+                        raise Unsupported("non-node value in a @graph container")
+                    name = self._bnode()
+                    self._node(item, ctx, term, name)
+                    quads.add((subject, predicate, name, graph))
+                    continue
+                obj = self._object(item, ctx, key, term, graph)
+                if obj is not None:
+                    quads.add((subject, predicate, obj, graph))
+        return subject
+
+    def _object(self, item: Any, ctx: ActiveContext, key: str, term: Term | None, graph: str) -> str | None:
+        """Expand one value of a property and return its RDF term (emitting nested quads)."""
+        if isinstance(item, dict):
+            if _is_value_or_special(item, ctx):
+                return self._value_object(item, ctx, term)
+            return self._node(item, ctx, term, graph)
+        if isinstance(item, list):
+            raise Unsupported("nested array")
+        if item is None:
+            raise Unsupported("null value")
+        # Expansion step 4.2: a property-scoped context applies to a scalar's coercion too.
+        if term is not None and term.context is not _NO_CONTEXT:
+            ctx = ctx.derive(term.context, override_protected=True)
+            term = ctx.terms.get(key)
+        return self._scalar(item, ctx, term)
+
+    def _scalar(self, value: Any, ctx: ActiveContext, term: Term | None) -> str:
+        """Value Expansion (§5.3) and then RDF conversion of the value (§7.3)."""
+        type_mapping = term.type if term is not None else None
+        if isinstance(value, str):
+            if type_mapping == "@id":
+                if value.startswith("_:"):
+                    return self._node_id(value, ctx)
+                return "<" + self._iri(value, ctx, vocab=False) + ">"
+            if type_mapping == "@vocab":
+                if value.startswith("_:"):
+                    return self._node_id(value, ctx)
+                return "<" + self._iri(value, ctx, vocab=True) + ">"
+        datatype = type_mapping if type_mapping not in (None, "@id", "@vocab", "@none") else None
+        language: str | None = None
+        if datatype is None and isinstance(value, str):
+            if term is not None and term.language is not _UNSET_LANGUAGE:
+                language = term.language
+            else:
+                language = ctx.language
+        return self._literal(value, datatype, language)
+
+    def _literal(self, value: Any, datatype: str | None, language: str | None) -> str:
+        """§7.3 Object to RDF for a value object, mirroring pyld's number handling."""
+        if isinstance(value, bool):
+            return literal("true" if value else "false", datatype or XSD_BOOLEAN)
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise Unsupported("non-finite number")
+            if not value.is_integer():
+                return literal(canonical_double(value), datatype or XSD_DOUBLE)
+        if datatype == XSD_DOUBLE:
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise Unsupported("xsd:double that is not a number") from None
+            if not math.isfinite(number):
+                raise Unsupported("non-finite number")
+            return literal(canonical_double(number), XSD_DOUBLE)
+        if isinstance(value, int | float):
+            if abs(value) >= 1e21:
+                return literal(canonical_double(float(value)), datatype or XSD_DOUBLE)
+            return literal(str(int(value)), datatype or XSD_INTEGER)
+        if not isinstance(value, str):
+            raise Unsupported("value of unknown kind")
+        if language is not None:
+            if datatype is not None:
+                raise Unsupported("language with datatype")
+            return literal(value, language=language)
+        return literal(value, datatype)
+
+    def _value_object(self, item: dict[str, Any], ctx: ActiveContext, term: Term | None) -> str | None:
+        value: Any = None
+        datatype: str | None = None
+        language: str | None = None
+        has_value = False
+        for key, raw in item.items():
+            expanded = ctx.expand_key(key)[0] if key[0] != "@" else key
+            if expanded == "@value":
+                value = raw
+                has_value = True
+            elif expanded == "@type":
+                if not isinstance(raw, str):
+                    raise Unsupported("value object @type")
+                datatype = ctx.expand_iri(raw, vocab=True)
+                if datatype is not None and datatype.startswith(UNDEFINED_VOCAB):
+                    self.undefined_types.add(datatype[_UNDEFINED_LEN:])
+                    return None
+                if datatype != "@json" and (datatype is None or not is_absolute_iri(datatype)):
+                    raise Unsupported("value object datatype")
+            elif expanded == "@language":
+                if not isinstance(raw, str):
+                    raise Unsupported("value object @language")
+                language = raw.lower()
+            else:
+                raise Unsupported(f"value object key {key!r}")
+        if not has_value:
+            raise Unsupported("not a value object")
+        if datatype == "@json":
+            if language is not None:
+                raise Unsupported("@json with @language")
+            return self._json(value)
+        if value is None:
+            raise Unsupported("null @value")
+        if isinstance(value, dict | list):
+            raise Unsupported("structured @value")
+        if language is not None and not isinstance(value, str):
+            raise Unsupported("language on a non-string")
+        if language is not None and datatype is not None:
+            raise Unsupported("language with datatype")
+        return self._literal(value, datatype, language)
+
+    def _json(self, value: Any) -> str:
+        """A JSON literal (JSON-LD 1.1 §4.2.2 and §7.3): RFC 8785 canonical JSON, rdf:JSON."""
+        if _has_float(value):
+            raise Unsupported("@json literal with a fractional number")
+        text = canonical_json(value).decode("utf-8")
+        if '"@context"' in text:
+            raise Unsupported("@json literal naming a context")
+        return literal(text, RDF_JSON)
+
+    def _list(self, items: list[Any], ctx: ActiveContext, key: str, term: Term | None, graph: str) -> str:
+        """§7.4 List to RDF: a chain of blank nodes with rdf:first and rdf:rest."""
+        objects = []
+        for item in items:
+            if isinstance(item, list):
+                raise Unsupported("list of lists")
+            obj = self._object(item, ctx, key, term, graph)
+            if obj is None:
+                raise Unsupported("dropped list item")
+            objects.append(obj)
+        if not objects:
+            return RDF_NIL
+        heads = [self._bnode() for _ in objects]
+        for index, (head, obj) in enumerate(zip(heads, objects)):
+            self.quads.add((head, RDF_FIRST, obj, graph))
+            self.quads.add((head, RDF_REST, heads[index + 1] if index + 1 < len(heads) else RDF_NIL, graph))
+        return heads[0]
+
+
+def _is_value_or_special(item: dict[str, Any], ctx: ActiveContext) -> bool:
+    """True for a value object; raises ``Unsupported`` for list, set and graph objects."""
+    for key in item:
+        expanded = ctx.expand_key(key)[0] if key[0] != "@" else key
+        if expanded == "@value":
+            return True
+        if expanded in ("@list", "@set", "@graph", "@included", "@reverse", "@nest", "@index"):
+            raise Unsupported(f"{expanded} object")
+    return False
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    return False
+
+
+_EMPTY: frozenset[str] = frozenset()
+_NO_CONTEXT = Term(None).context
+_UNSET_LANGUAGE = Term(None).language
