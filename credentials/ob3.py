@@ -30,6 +30,9 @@ from schemas import OB3_SCHEMA_DIR
 
 VC_V2_CONTEXT: Final = "https://www.w3.org/ns/credentials/v2"
 OB3_CONTEXT: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+# Defines the 1EdTech types that credentialSchema and the like use
+# (``1EdTechJsonSchemaValidator2019``); 3.0.3 does not, and safe mode refuses them.
+OB3_EXTENSIONS_CONTEXT: Final = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 OB3_ACHIEVEMENT_SCHEMA_URL: Final = (
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 )
@@ -345,7 +348,7 @@ def build_credential(
             raise ValueError(f"valid_until ({end}) must be later than valid_from ({start})")
 
     document: dict[str, Any] = {
-        "@context": [VC_V2_CONTEXT, OB3_CONTEXT],
+        "@context": [VC_V2_CONTEXT, OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT],
         "id": credential_uri,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": _require_text(name, "name") if name is not None else subject["achievement"]["name"],

@@ -67,7 +67,8 @@ def test_built_credential_is_valid_under_our_and_reference_schema(overrides: dic
 def test_built_credential_shape() -> None:
     document = _build(valid_until=START + timedelta(days=1))
     assert document["@context"] == ["https://www.w3.org/ns/credentials/v2",
-                                    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
+                                    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+                                    "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"]
     assert document["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert document["credentialSchema"] == [{"id": OB3_ACHIEVEMENT_SCHEMA_URL,
                                              "type": "1EdTechJsonSchemaValidator2019"}]
@@ -182,3 +183,11 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
 def test_rejects_bad_input(overrides: dict[str, Any], expected: str) -> None:
     with pytest.raises(ValueError, match=expected.replace("[", r"\[").replace("]", r"\]")):
         _build(**overrides)
+
+
+def test_built_credential_has_no_undefined_terms() -> None:
+    """Safe mode must accept what we issue, or signing it would fail."""
+    from credentials.canonical import find_undefined_terms
+    from credentials.loader import bundled_loader
+
+    assert find_undefined_terms(_build(valid_until=START + timedelta(days=1)), loader=bundled_loader()) == []

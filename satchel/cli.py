@@ -1,0 +1,37 @@
+"""The ``satchel`` command: one entry point, a subcommand per part."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from credentials.errors import CredentialError
+
+from . import cmd_core, cmd_verify
+from .clio import EXIT_FAILED, EXIT_USAGE, UsageError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="satchel", description="Satchel: Open Badges 3.0 credentials, signed and verified offline.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    cmd_core.add_parsers(sub)
+    cmd_verify.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CredentialError as exc:
+        # A document the command could not process (an unbundled context, an
+        # undefined term while signing): the input is at fault, not the usage.
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED if args.command == "verify" else EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

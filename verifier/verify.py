@@ -1,0 +1,389 @@
+"""Verification policy: which checks run on a credential or presentation, and what they conclude.
+
+Offline by construction: contexts come from the loader, keys from the resolver,
+status lists from the caller. Primitives raise; every check here catches its own
+errors and reports them, so a bad document yields a report, never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import credentials.suites  # noqa: F401  (registers the ECDSA and Ed25519Signature2018 suites)
+from credentials.canonical import find_undefined_terms, require_bundled_contexts
+from credentials.dataintegrity import find_suite, proofs_of, verify_proof
+from credentials.errors import CredentialError, KeyResolutionError, UndefinedTermError
+from credentials.loader import DocumentLoader, bundled_loader
+from credentials.resolver import KeyResolver, VerificationMethod
+
+from .dates import format_moment, parse_datetime
+from .registry import TrustRegistry
+from .report import FAILED, NOT_CHECKED, PASSED, Check, Report
+
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+OB_TYPES = {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"}
+_OB3_SCHEMA_MARK = "/spec/ob/v3p0/schema/"
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """What the caller gives the verifier: the moment, the nonce it asked for, and trusted material."""
+
+    now: datetime
+    challenge: str | None = None
+    domain: str | None = None
+    loader: DocumentLoader = field(default_factory=bundled_loader)
+    resolver: KeyResolver = field(default_factory=KeyResolver)
+    status_lists: tuple[dict[str, Any], ...] = ()
+    registry: TrustRegistry | None = None
+    skew: timedelta = timedelta(minutes=5)
+    # The real present, for "proof created in the future"; ``now`` may be a
+    # moment in the past (``--at``) at which a proof made later is still fine.
+    clock: datetime | None = None
+
+    @property
+    def present(self) -> datetime:
+        return self.clock if self.clock is not None else self.now
+
+
+def verify(document: dict[str, Any] | str, options: VerifyOptions) -> Report:
+    """Verify a credential, a presentation (auto-detected) or a compact VC-JWT."""
+    if isinstance(document, str):
+        return _verify_jwt(document, options)
+    if not isinstance(document, dict):
+        return Report("unknown", (Check("syntax", FAILED, "not_json_object", "the document is not a JSON object"),))
+    if "VerifiablePresentation" in _types(document):
+        return verify_presentation(document, options)
+    return verify_credential(document, options)
+
+
+def issuer_id(credential: dict[str, Any]) -> str | None:
+    issuer = credential.get("issuer")
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+def verify_credential(credential: dict[str, Any], options: VerifyOptions, *,
+                      jwt_checks: tuple[Check, ...] = ()) -> Report:
+    checks: list[Check] = [_syntax_credential(credential)]
+    notes: list[str] = []
+    checks.append(_contexts(credential, options))
+    proof_checks, methods = _proofs(credential, options, purpose="assertionMethod", notes=notes)
+    checks.extend(jwt_checks)
+    checks.extend(proof_checks)
+    issuer = issuer_id(credential)
+    for method in methods:
+        checks.append(_issuer_key(method, issuer))
+    checks.append(_schema(credential))
+    checks.append(_validity(credential, options))
+    checks.extend(_status(credential, options))
+    checks.append(_registry(issuer, options))
+    nested = _nested_credentials(credential, options)
+    if nested:
+        # An embedded endorsement is a third party's claim that the outer proof
+        # covers as data; it is verified and shown, but it does not decide
+        # whether the outer credential holds.
+        failed = [label for label, report in nested if not report.verified]
+        detail = f"{len(nested) - len(failed)} of {len(nested)} embedded credentials verified on their own"
+        if failed:
+            detail += f"; not verified: {', '.join(failed)} (see the sub-reports; the outer verdict does not depend on them)"
+        checks.append(Check("nested", NOT_CHECKED if failed else PASSED,
+                            "nested_not_verified" if failed else "nested_verified", detail))
+    return Report("credential", tuple(checks), _id(credential), tuple(nested), tuple(notes))
+
+
+def verify_presentation(presentation: dict[str, Any], options: VerifyOptions) -> Report:
+    checks: list[Check] = []
+    notes: list[str] = []
+    if "VerifiablePresentation" not in _types(presentation):
+        checks.append(Check("syntax", FAILED, "not_a_presentation", "type does not include VerifiablePresentation"))
+    else:
+        checks.append(Check("syntax", PASSED, "well_formed", "a VerifiablePresentation"))
+    checks.append(_contexts(presentation, options))
+    proof_checks, methods = _proofs(presentation, options, purpose="authentication", notes=notes)
+    checks.extend(proof_checks)
+    holder = presentation.get("holder")
+    holder = holder.get("id") if isinstance(holder, dict) else holder
+    checks.extend(_challenge_domain(presentation, options))
+    credentials = presentation.get("verifiableCredential", [])
+    credentials = credentials if isinstance(credentials, list) else [credentials]
+    nested: list[tuple[str, Report]] = []
+    for index, item in enumerate(credentials):
+        item = _unwrap_enveloped(item)
+        report = verify(item, options) if isinstance(item, (dict, str)) else Report(
+            "unknown", (Check("syntax", FAILED, "not_json_object", "not a credential object or VC-JWT"),))
+        nested.append((f"verifiableCredential[{index}]", report))
+    checks.append(_holder(holder, methods, credentials))
+    if nested:
+        failed = [label for label, report in nested if not report.verified]
+        checks.append(Check("nested", FAILED if failed else PASSED, "nested_failed" if failed else "nested_verified",
+                            f"{len(nested) - len(failed)} of {len(nested)} credentials verified"
+                            + (f"; not verified: {', '.join(failed)}" if failed else "")))
+    return Report("presentation", tuple(checks), _id(presentation), tuple(nested), tuple(notes))
+
+
+# -- checks ---------------------------------------------------------------------------------
+
+
+def _syntax_credential(credential: dict[str, Any]) -> Check:
+    contexts = _as_list(credential.get("@context"))
+    problems = []
+    if not contexts or contexts[0] not in (VC_V1, VC_V2):
+        problems.append(f"@context must start with {VC_V2} (or {VC_V1})")
+    if "VerifiableCredential" not in _types(credential):
+        problems.append("type must include VerifiableCredential")
+    if issuer_id(credential) is None:
+        problems.append("issuer must be a URL or an object with an id")
+    if not isinstance(credential.get("credentialSubject"), (dict, list)):
+        problems.append("credentialSubject is missing")
+    if contexts and contexts[0] == VC_V1 and "issuanceDate" not in credential:
+        problems.append("a VC 1.1 credential needs issuanceDate")
+    if problems:
+        return Check("syntax", FAILED, "malformed_credential", "; ".join(problems))
+    version = "2.0" if contexts[0] == VC_V2 else "1.1"
+    return Check("syntax", PASSED, "well_formed", f"a VC Data Model {version} credential of type {', '.join(_types(credential))}")
+
+
+def _contexts(document: dict[str, Any], options: VerifyOptions) -> Check:
+    try:
+        require_bundled_contexts(document, options.loader)
+        # Proofs are checked in their own canonicalization (safe mode too); a
+        # proof of a type Satchel does not know must not fail the document.
+        undefined = find_undefined_terms({k: v for k, v in document.items() if k != "proof"}, loader=options.loader)
+    except CredentialError as exc:
+        return Check("contexts", FAILED, exc.code, str(exc), exc.path)
+    if undefined:
+        error = UndefinedTermError(undefined)
+        return Check("contexts", FAILED, error.code, str(error), error.path)
+    count = len(_as_list(document.get("@context")))
+    return Check("contexts", PASSED, "contexts_bundled", f"all {count} contexts are bundled and pinned; every term is defined")
+
+
+def _proofs(document: dict[str, Any], options: VerifyOptions, *, purpose: str,
+            notes: list[str]) -> tuple[list[Check], list[VerificationMethod]]:
+    proofs = proofs_of(document)
+    if not proofs:
+        return [Check("proof", FAILED, "no_proof", "the document has no proof")], []
+    checks: list[Check] = []
+    methods: list[VerificationMethod] = []
+    for index, proof in enumerate(proofs):
+        label = _suite_label(proof)
+        path = f"$.proof[{index}]" if isinstance(document.get("proof"), list) else "$.proof"
+        if find_suite(proof) is None:
+            checks.append(Check("proof", NOT_CHECKED, "unknown_proof_type",
+                                f"{label}: a proof type Satchel does not know; not checked", path))
+            continue
+        try:
+            result = verify_proof(document, proof, loader=options.loader, resolver=options.resolver, purpose=purpose)
+        except KeyResolutionError as exc:
+            checks.append(Check("proof", NOT_CHECKED, exc.code, f"{label}: not checked: {exc}", path))
+            continue
+        except UndefinedTermError as exc:
+            checks.append(Check("proof", NOT_CHECKED, exc.code, f"{label}: not checked: safe mode refused the document ({exc})", path))
+            continue
+        except CredentialError as exc:
+            checks.append(Check("proof", FAILED, exc.code, f"{label}: {exc}", path))
+            continue
+        created = parse_datetime(result.created)
+        if created is not None and created > options.present + options.skew:
+            checks.append(Check("proof", FAILED, "proof_created_in_future",
+                                f"{label}: created {result.created}, after {format_moment(options.present)} (beyond 5 minutes of clock skew)", path))
+            continue
+        if created is not None and created > options.present:
+            notes.append(f"proof {label} was created {result.created}, slightly after the verification time: tolerated as clock skew")
+        notes.extend(result.notes)
+        methods.append(result.method)
+        checks.append(Check("proof", PASSED, "signature_valid", f"{label} signature by {result.method.id} verified", path))
+    return checks, methods
+
+
+def _issuer_key(method: VerificationMethod, issuer: str | None) -> Check:
+    if issuer is not None and method.controller == issuer:
+        return Check("issuer-key", PASSED, "issuer_controls_key", f"signed by {method.id}, which is the issuer's key")
+    return Check("issuer-key", FAILED, "issuer_key_mismatch",
+                 f"the signing key {method.id} is controlled by {method.controller}, not by the issuer {issuer}")
+
+
+def _schema(credential: dict[str, Any]) -> Check:
+    """Validate against the JSON Schema the credential declares (VC DM ``credentialSchema``).
+
+    Open Badges credentials issued before 3.0 was final (VC 1.1, plugfest
+    contexts) do not declare the 3.0 schema and often do not meet it; holding
+    them to it would refuse badges their issuers signed in good faith.
+    """
+    declared = [str(s.get("id")) for s in _as_list(credential.get("credentialSchema")) if isinstance(s, dict)]
+    if not declared:
+        return Check("schema", NOT_CHECKED, "no_schema_declared", "the credential declares no credentialSchema")
+    if not any(_OB3_SCHEMA_MARK in url for url in declared):
+        return Check("schema", NOT_CHECKED, "schema_not_bundled", f"no bundled JSON Schema for {', '.join(declared)}")
+    if not set(_types(credential)) & OB_TYPES:
+        return Check("schema", NOT_CHECKED, "no_schema", f"no bundled JSON Schema for type {', '.join(_types(credential))}")
+    from credentials.ob3 import validate_credential
+
+    errors = validate_credential(credential)
+    if errors:
+        shown = "; ".join(f"{error.path}: {error.message}" for error in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        return Check("schema", FAILED, "schema_invalid", f"Open Badges 3.0 JSON Schema: {shown}{more}", errors[0].path)
+    return Check("schema", PASSED, "schema_valid", "valid against the Open Badges 3.0 JSON Schema")
+
+
+def _validity(credential: dict[str, Any], options: VerifyOptions) -> Check:
+    now = options.now
+    start_key, end_key = ("validFrom", "validUntil") if "issuanceDate" not in credential else ("issuanceDate", "expirationDate")
+    if "validFrom" in credential:
+        start_key = "validFrom"
+    if "validUntil" in credential:
+        end_key = "validUntil"
+    start_raw, end_raw = credential.get(start_key), credential.get(end_key)
+    start, end = parse_datetime(start_raw), parse_datetime(end_raw)
+    if start_raw is not None and start is None:
+        return Check("validity", FAILED, "bad_date", f"{start_key} {start_raw!r} is not an xsd:dateTime", f"$.{start_key}")
+    if end_raw is not None and end is None:
+        return Check("validity", FAILED, "bad_date", f"{end_key} {end_raw!r} is not an xsd:dateTime", f"$.{end_key}")
+    moment = format_moment(now)
+    if start is not None and now < start:
+        return Check("validity", FAILED, "not_yet_valid", f"not valid until {start_raw} (checked at {moment})", f"$.{start_key}")
+    if end is not None and now > end:
+        return Check("validity", FAILED, "expired", f"expired at {end_raw} (checked at {moment})", f"$.{end_key}")
+    window = f"from {start_raw or 'any time'} until {end_raw or 'no end'}"
+    return Check("validity", PASSED, "within_validity_period", f"valid at {moment} ({window})")
+
+
+def _status(credential: dict[str, Any], options: VerifyOptions) -> list[Check]:
+    if "credentialStatus" not in credential:
+        return [Check("status", NOT_CHECKED, "no_status", "the credential has no credentialStatus; revocation cannot be checked")]
+    from .status import check_status
+
+    outcomes = check_status(credential, status_lists=list(options.status_lists), loader=options.loader,
+                            resolver=options.resolver, now=options.now)
+    return [Check("status", outcome.status, outcome.code, outcome.detail) for outcome in outcomes]
+
+
+def _registry(issuer: str | None, options: VerifyOptions) -> Check:
+    if options.registry is None:
+        return Check("registry", NOT_CHECKED, "no_registry", "no trust registry was given: who holds the issuer's key is not known")
+    name = options.registry.name_of(issuer or "")
+    if name is None:
+        return Check("registry", FAILED, "issuer_unknown", f"the issuer {issuer} is not in the trust registry")
+    return Check("registry", PASSED, "issuer_known", f"the issuer is {name} ({issuer}), listed in the trust registry")
+
+
+def _challenge_domain(presentation: dict[str, Any], options: VerifyOptions) -> list[Check]:
+    proofs = proofs_of(presentation)
+    out = []
+    for name, wanted in (("challenge", options.challenge), ("domain", options.domain)):
+        values = [proof.get(name) for proof in proofs]
+        if wanted is None:
+            out.append(Check(name, NOT_CHECKED, f"no_{name}_asked", f"no {name} was asked for; the presentation could be a replay"))
+        elif any(_matches(value, wanted) for value in values):
+            out.append(Check(name, PASSED, f"{name}_matches", f"the proof carries the {name} that was asked for"))
+        else:
+            out.append(Check(name, FAILED, f"{name}_mismatch", f"expected {name} {wanted!r}, the proof has {values[0] if values else None!r}"))
+    return out
+
+
+def _holder(holder: Any, methods: list[VerificationMethod], credentials: list[Any]) -> Check:
+    if not isinstance(holder, str):
+        return Check("holder", NOT_CHECKED, "no_holder", "the presentation names no holder")
+    if not methods:
+        return Check("holder", NOT_CHECKED, "holder_unproven", f"no verified proof binds the presentation to {holder}")
+    if not any(method.controller == holder for method in methods):
+        return Check("holder", FAILED, "holder_key_mismatch", f"the presentation was signed by {methods[0].controller}, not by its holder {holder}")
+    strangers = []
+    for index, credential in enumerate(credentials):
+        subjects = credential.get("credentialSubject") if isinstance(credential, dict) else None
+        for subject in _as_list(subjects):
+            subject_id = subject.get("id") if isinstance(subject, dict) else None
+            if isinstance(subject_id, str) and subject_id != holder:
+                strangers.append(f"verifiableCredential[{index}] is about {subject_id}")
+    if strangers:
+        return Check("holder", FAILED, "subject_not_holder", "; ".join(strangers))
+    return Check("holder", PASSED, "holder_signed", f"signed by the holder {holder}, the subject of every credential that names one")
+
+
+def _nested_credentials(credential: dict[str, Any], options: VerifyOptions) -> list[tuple[str, Report]]:
+    """Endorsements inside an achievement or profile, and the credentials inside a CLR."""
+    found: list[tuple[str, Any]] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, f"{path}[{index}]")
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key == "proof" or key == "@context":
+                    continue
+                child = f"{path}.{key}"
+                if key in ("endorsement", "verifiableCredential"):
+                    for index, item in enumerate(_as_list(value)):
+                        found.append((f"{child}[{index}]", item))
+                elif key == "endorsementJwt":
+                    for index, item in enumerate(_as_list(value)):
+                        found.append((f"{child}[{index}]", item))
+                else:
+                    walk(value, child)
+
+    walk({k: v for k, v in credential.items() if k != "proof"}, "$")
+    return [(label, verify(item, options) if isinstance(item, (dict, str)) else Report(
+        "unknown", (Check("syntax", FAILED, "not_json_object", "not a credential"),))) for label, item in found]
+
+
+def _verify_jwt(token: str, options: VerifyOptions) -> Report:
+    from credentials.vcjwt import verify_vc_jwt
+
+    try:
+        result = verify_vc_jwt(token, resolver=options.resolver, now=options.now)
+    except KeyResolutionError as exc:
+        return Report("credential", (Check("proof", NOT_CHECKED, exc.code, f"VC-JWT: not checked: {exc}"),))
+    except CredentialError as exc:
+        return Report("credential", (Check("proof", FAILED, exc.code, f"VC-JWT: {exc}"),))
+    jwt_check = Check("proof", PASSED, "signature_valid", f"VC-JWT ({result.form}) EdDSA signature by {result.method.id} verified")
+    credential = result.credential
+    report = verify_credential(credential, options, jwt_checks=(jwt_check,))
+    checks = [c for c in report.checks if not (c.name == "proof" and c.code == "no_proof")]
+    issuer = issuer_id(credential)
+    if not any(c.name == "issuer-key" for c in checks):
+        checks.insert(checks.index(jwt_check) + 1, _issuer_key(result.method, issuer))
+    return Report("credential", tuple(checks), report.document_id, report.nested, report.notes + result.notes)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _suite_label(proof: dict[str, Any]) -> str:
+    kind = str(proof.get("type"))
+    suite = proof.get("cryptosuite")
+    return f"{kind} ({suite})" if isinstance(suite, str) else kind
+
+
+def _unwrap_enveloped(item: Any) -> Any:
+    """VC 2.0 EnvelopedVerifiableCredential: ``data:application/vc+jwt,<jwt>``."""
+    if isinstance(item, dict) and "EnvelopedVerifiableCredential" in _as_list(item.get("type")):
+        data = item.get("id", "")
+        if isinstance(data, str) and data.startswith("data:") and "," in data:
+            return data.split(",", 1)[1]
+    return item
+
+
+def _matches(value: Any, wanted: str) -> bool:
+    return value == wanted or (isinstance(value, list) and wanted in value)
+
+
+def _types(document: dict[str, Any]) -> list[str]:
+    return [str(t) for t in _as_list(document.get("type", document.get("@type")))]
+
+
+def _id(document: dict[str, Any]) -> str | None:
+    value = document.get("id")
+    return value if isinstance(value, str) else None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
