@@ -61,7 +61,7 @@ def satchel(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
 def run_subprocess(*args: str, stdin: str | None = None, cwd: Path | None = None) -> Result:
     """Run the installed ``satchel`` console command in a child process, network-guarded."""
     env = dict(os.environ, PYTHONPATH=str(NETGUARD_DIR))
-    proc = subprocess.run(["satchel", *args], input=stdin, capture_output=True, text=True, env=env,
+    proc = subprocess.run([sys.executable, "-m", "satchel", *args], input=stdin, capture_output=True, text=True, env=env,
                           cwd=cwd or REPO, timeout=120)
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
