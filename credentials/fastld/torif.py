@@ -78,7 +78,7 @@ class ToRdf:
     def convert(self, document: Any, ctx: ActiveContext) -> set[tuple[str, str, str, str]]:
         if not isinstance(document, dict):
             raise Unsupported("top-level array or scalar")
-        if "@graph" in document or any(k != "@context" and ctx.expand_key(k)[0] == "@graph" for k in document if k not in ctx.terms):
+        if "@graph" in document:
             raise Unsupported("top-level @graph")
         self._node(document, ctx, None, "", top=True)
         if self.undefined_properties or self.undefined_types:
@@ -110,7 +110,7 @@ class ToRdf:
               top: bool = False) -> str:
         """Expansion steps 7-13 for a node object, emitting its quads; returns its subject term."""
         # Step 7: a non-propagated (type-scoped) context does not apply inside a new node object.
-        if ctx.previous is not None and not (len(node) == 1 and ctx.expand_key(next(iter(node)))[0] == "@id"):
+        if ctx.previous is not None and not (len(node) == 1 and _keyword(ctx, next(iter(node))) == "@id"):
             ctx = ctx.previous
         # Step 8: the property-scoped context of the property this node is the value of.
         if prop_term is not None and prop_term.context is not _NO_CONTEXT:
@@ -120,18 +120,28 @@ class ToRdf:
             ctx = ctx.derive_inline(node["@context"])
         # Steps 10-11: type-scoped contexts, taken from the terms in lexicographic order.
         type_ctx = ctx
-        raw_id: Any = None
         types: list[str] = []
+        for key, value in node.items():
+            if _keyword(ctx, key) == "@type":
+                for item in value if isinstance(value, list) else [value]:
+                    if not isinstance(item, str):
+                        raise Unsupported("non-string @type")
+                    types.append(item)
+        if types:
+            for name in sorted(types):
+                scoped = type_ctx.terms.get(name)
+                if scoped is not None and scoped.context is not _NO_CONTEXT:
+                    ctx = ctx.derive(scoped.context, propagate=False)
+        # Step 13: every entry, read with the final active context.
+        raw_id: Any = None
         properties: list[tuple[str, Term | None, str, Any]] = []
         for key, value in node.items():
             if key == "@context":
                 continue
             expanded, term = ctx.expand_key(key)
             if expanded == "@type":
-                for item in value if isinstance(value, list) else [value]:
-                    if not isinstance(item, str):
-                        raise Unsupported("non-string @type")
-                    types.append(item)
+                if _keyword(type_ctx, key) != "@type":
+                    raise Unsupported(f"key {key!r} becomes @type under a type-scoped context")
             elif expanded == "@id":
                 raw_id = value
             elif expanded is None:
@@ -140,14 +150,10 @@ class ToRdf:
                 raise Unsupported(f"keyword {expanded} in a node object")
             else:
                 properties.append((key, term, expanded, value))
-        if types:
-            for name in sorted(types):
-                scoped = type_ctx.terms.get(name)
-                if scoped is not None and scoped.context is not _NO_CONTEXT:
-                    ctx = ctx.derive(scoped.context, propagate=False)
         subject = self._bnode() if raw_id is None else self._node_id(raw_id, ctx)
         quads = self.quads
         for name in types:
+            # Types are expanded with the context before type-scoped contexts (step 13.4.4.4).
             iri = type_ctx.expand_iri(name, vocab=True)
             if iri is None or iri[0] == "@":
                 raise Unsupported(f"type {name!r}")
@@ -156,15 +162,6 @@ class ToRdf:
             elif not is_absolute_iri(iri):
                 raise Unsupported(f"type {name!r}")
             quads.add((subject, RDF_TYPE, "<" + iri + ">", graph))
-        if type_ctx is not ctx:
-            # The properties are read with the type-scoped context.
-            resolved = []
-            for key, _term, _expanded, value in properties:
-                expanded, term = ctx.expand_key(key)
-                if expanded is None or expanded[0] == "@":
-                    raise Unsupported(f"key {key!r} changes meaning under a type-scoped context")
-                resolved.append((key, term, expanded, value))
-            properties = resolved
         for key, term, expanded, value in properties:
             if expanded.startswith(UNDEFINED_VOCAB):
                 self.undefined_properties.add(expanded[_UNDEFINED_LEN:])
@@ -270,7 +267,7 @@ class ToRdf:
         language: str | None = None
         has_value = False
         for key, raw in item.items():
-            expanded = ctx.expand_key(key)[0] if key[0] != "@" else key
+            expanded = _keyword(ctx, key)
             if expanded == "@value":
                 value = raw
                 has_value = True
@@ -333,10 +330,20 @@ class ToRdf:
         return heads[0]
 
 
+def _keyword(ctx: ActiveContext, key: str) -> str | None:
+    """The keyword a key stands for (itself or an alias), without expanding other keys."""
+    if key[0] == "@":
+        return key
+    term = ctx.terms.get(key)
+    if term is not None and term.iri is not None and term.iri[0] == "@":
+        return term.iri
+    return None
+
+
 def _is_value_or_special(item: dict[str, Any], ctx: ActiveContext) -> bool:
     """True for a value object; raises ``Unsupported`` for list, set and graph objects."""
     for key in item:
-        expanded = ctx.expand_key(key)[0] if key[0] != "@" else key
+        expanded = _keyword(ctx, key)
         if expanded == "@value":
             return True
         if expanded in ("@list", "@set", "@graph", "@included", "@reverse", "@nest", "@index"):
