@@ -1,9 +1,10 @@
 """RDFC-1.0 canonicalization (W3C RDF Dataset Canonicalization) for the common case.
 
-The fast path implements §4.4 steps 1-5 (first-degree hashes, §4.6). When every
-blank node has a unique first-degree hash, which is the case for nearly every
-credential, those steps settle every canonical label and the Hash N-Degree Quads
-algorithm is never needed; otherwise ``Unsupported`` sends the document to pyld.
+§4.4 steps 1-5 (first-degree hashes, §4.6) settle every canonical label when each
+blank node's first-degree hash is unique, which is the case for most credentials.
+Blank nodes that share a hash (two identical evidence entries, say) go through
+Hash N-Degree Quads (§4.8); its permutations are bounded, and a dataset past the
+bound raises ``Unsupported`` so that pyld decides.
 
 Quads are serialized as pyld's N-Quads writer does, so that the output is byte
 for byte what pyld's URDNA2015 ``normalize`` returns.
@@ -12,10 +13,102 @@ for byte what pyld's URDNA2015 ``normalize`` returns.
 from __future__ import annotations
 
 from hashlib import sha256
+from itertools import permutations
 
 from .context import Unsupported
 
 Quad = tuple[str, str, str, str]
+# Bounds on Hash N-Degree Quads work, so that a crafted dataset cannot make us spin.
+_MAX_GROUP = 5
+_MAX_CALLS = 2000
+
+
+class _Issuer:
+    """Issue Identifier (§4.5): labels in order of first request, with a prefix."""
+
+    __slots__ = ("prefix", "issued")
+
+    def __init__(self, prefix: str, issued: dict[str, str] | None = None) -> None:
+        self.prefix = prefix
+        self.issued: dict[str, str] = dict(issued) if issued else {}
+
+    def issue(self, node: str) -> str:
+        label = self.issued.get(node)
+        if label is None:
+            label = self.issued[node] = f"{self.prefix}{len(self.issued)}"
+        return label
+
+    def copy(self) -> _Issuer:
+        return _Issuer(self.prefix, self.issued)
+
+
+class _NDegree:
+    """Hash Related Blank Node (§4.7) and Hash N-Degree Quads (§4.8)."""
+
+    def __init__(self, mentions: dict[str, list[Quad]], first: dict[str, str], canonical: _Issuer) -> None:
+        self.mentions = mentions
+        self.first = first
+        self.canonical = canonical
+        self.calls = 0
+
+    def related_hash(self, related: str, quad: Quad, issuer: _Issuer, position: str) -> str:
+        # §4.7 steps 1-4: the related node's best-known identifier, its position, the predicate.
+        identifier = self.canonical.issued.get(related) or issuer.issued.get(related) or self.first[related]
+        data = position + (quad[1] if position != "g" else "") + identifier
+        return sha256(data.encode()).hexdigest()
+
+    def hash(self, node: str, issuer: _Issuer) -> tuple[str, _Issuer]:
+        self.calls += 1
+        if self.calls > _MAX_CALLS:
+            raise Unsupported("Hash N-Degree Quads past its work bound")
+        # §4.8.3 steps 1-3: group the related blank nodes by their related hash.
+        groups: dict[str, list[str]] = {}
+        for quad in self.mentions[node]:
+            for position, component in (("s", quad[0]), ("o", quad[2]), ("g", quad[3])):
+                if component and component[0] == "_" and component != node:
+                    groups.setdefault(self.related_hash(component, quad, issuer, position), []).append(component)
+        data = ""
+        # Step 5: for each group in hash order, choose the lexicographically least path.
+        for digest, related in sorted(groups.items()):
+            data += digest
+            if len(related) > _MAX_GROUP:
+                raise Unsupported("too many equivalent blank nodes")
+            chosen_path = ""
+            chosen_issuer: _Issuer | None = None
+            for permutation in permutations(related):
+                issuer_copy = issuer.copy()
+                path = ""
+                recursion: list[str] = []
+                skip = False
+                for other in permutation:
+                    label = self.canonical.issued.get(other)
+                    if label is not None:
+                        path += label
+                    else:
+                        if other not in issuer_copy.issued:
+                            recursion.append(other)
+                        path += issuer_copy.issue(other)
+                    if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
+                        skip = True
+                        break
+                if skip:
+                    continue
+                for other in recursion:
+                    result_hash, result_issuer = self.hash(other, issuer_copy)
+                    path += issuer_copy.issue(other) + "<" + result_hash + ">"
+                    issuer_copy = result_issuer
+                    if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
+                        skip = True
+                        break
+                if skip:
+                    continue
+                if not chosen_path or path < chosen_path:
+                    chosen_path = path
+                    chosen_issuer = issuer_copy
+            data += chosen_path
+            assert chosen_issuer is not None
+            issuer = chosen_issuer
+        return sha256(data.encode()).hexdigest(), issuer
 
 
 def _line(s: str, p: str, o: str, g: str) -> str:
@@ -37,7 +130,8 @@ def canonicalize_quads(quads: set[Quad]) -> str:
     if not mentions:
         return "".join(sorted(_line(*q) for q in quads))
     # Steps 3-5: first-degree hashes (§4.6); a label is settled when its hash is unique.
-    by_hash: dict[str, str] = {}
+    first: dict[str, str] = {}
+    by_hash: dict[str, list[str]] = {}
     for node, related in mentions.items():
         lines = []
         for s, p, o, g in related:
@@ -49,11 +143,30 @@ def canonicalize_quads(quads: set[Quad]) -> str:
                 g = "_:a" if g == node else "_:z"
             lines.append(_line(s, p, o, g))
         lines.sort()
-        digest = sha256("".join(lines).encode()).hexdigest()
-        if digest in by_hash:
-            raise Unsupported("blank nodes with equal first-degree hashes need Hash N-Degree Quads")
-        by_hash[digest] = node
-    labels = {node: f"_:c14n{index}" for index, (_digest, node) in enumerate(sorted(by_hash.items()))}
+        digest = first[node] = sha256("".join(lines).encode()).hexdigest()
+        by_hash.setdefault(digest, []).append(node)
+    canonical = _Issuer("_:c14n")
+    shared = []
+    for digest, nodes in sorted(by_hash.items()):
+        if len(nodes) == 1:
+            canonical.issue(nodes[0])
+        else:
+            shared.append(nodes)
+    # Step 6: blank nodes that share a first-degree hash, by Hash N-Degree Quads.
+    if shared:
+        n_degree = _NDegree(mentions, first, canonical)
+        for nodes in shared:
+            results = []
+            for node in nodes:
+                if node in canonical.issued:
+                    continue
+                temporary = _Issuer("_:b")
+                temporary.issue(node)
+                results.append(n_degree.hash(node, temporary))
+            for _digest, issuer in sorted(results, key=lambda r: r[0]):
+                for existing in issuer.issued:
+                    canonical.issue(existing)
+    labels = canonical.issued
     # Step 7: the canonical dataset, each quad relabelled, lines in code point order.
     out = []
     get = labels.get
