@@ -40,6 +40,7 @@ from typing import Any, Literal
 from .errors import InvalidSignatureError, KeyResolutionError, ProofError
 from .keys import Signer, verify_ed25519
 from .resolver import KeyResolver, VerificationMethod
+from .xsd import parse_datetime
 
 JwtForm = Literal["vc-jwt-1.1", "vc-jose-cose"]
 
@@ -211,10 +212,10 @@ def sign_vc_jwt(credential: dict[str, Any], *, signer: Signer, form: JwtForm = "
         claims["sub"] = subject_ids[0]
     if isinstance(credential.get("id"), str):
         claims["jti"] = credential["id"]
-    start = _parse_datetime(credential.get("validFrom", credential.get("issuanceDate")))
+    start = parse_datetime(credential.get("validFrom", credential.get("issuanceDate")))
     if start is not None:
         claims["nbf"] = int(start.timestamp())
-    end = _parse_datetime(credential.get("validUntil", credential.get("expirationDate")))
+    end = parse_datetime(credential.get("validUntil", credential.get("expirationDate")))
     if end is not None:
         claims["exp"] = int(end.timestamp())
     header: dict[str, Any] = {"alg": "EdDSA", "kid": signer.verification_method}
@@ -377,7 +378,7 @@ def _check_claims(payload: dict[str, Any], credential: dict[str, Any]) -> None:
         for name in properties:
             if moment is None or name not in credential:
                 continue
-            stated = _parse_datetime(credential[name])
+            stated = parse_datetime(credential[name])
             if stated is None:
                 raise JwtError(f"credential {name} is not a dateTime", path=name)
             # NumericDate counts whole seconds, so a fractional dateTime differs by under one.
@@ -409,15 +410,6 @@ def _fill_from_claims(credential: dict[str, Any], payload: dict[str, Any], notes
     return credential
 
 
-def _parse_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip()
-    try:
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _iso(moment: datetime) -> str:

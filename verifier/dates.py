@@ -1,21 +1,8 @@
-"""Reading the XML Schema dateTime values credentials carry."""
+"""Reading and writing the XML Schema dateTime values credentials carry (shared with the core)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from credentials.xsd import format_datetime as format_moment
+from credentials.xsd import parse_datetime
 
-
-def parse_datetime(value: object) -> datetime | None:
-    """Parse an xsd:dateTime (``Z`` or an offset; no zone means UTC); None when unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip()
-    try:
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
-
-
-def format_moment(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+__all__ = ["format_moment", "parse_datetime"]

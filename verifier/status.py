@@ -38,6 +38,7 @@ from credentials.statuslist import (
     decode_encoded_list,
     get_status,
 )
+from credentials.xsd import parse_datetime
 
 StatusValue = Literal["passed", "failed", "not checked"]
 
@@ -245,7 +246,7 @@ def _check_validity(status_list: dict[str, Any], list_url: str, now: datetime) -
         if key not in status_list:
             bounds[key] = None
             continue
-        moment = _parse_datetime(status_list[key])
+        moment = parse_datetime(status_list[key])
         if moment is None:
             return _failed("status_list_malformed", f"the status list {list_url}'s {key} is not a dateTime: "
                                                     f"{str(status_list[key])[:40]!r}")
@@ -286,15 +287,6 @@ def _parse_index(value: Any) -> int | None:
     return None
 
 
-def _parse_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip()
-    try:
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _issuer_id(document: dict[str, Any]) -> str | None:

@@ -1,0 +1,25 @@
+"""XML Schema dateTime values as credentials, proofs and status lists carry them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """Parse an xsd:dateTime (``Z`` or an offset; no zone is read as UTC); None when unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def format_datetime(moment: datetime) -> str:
+    """UTC to the second with ``Z``: the form Satchel writes everywhere."""
+    if moment.tzinfo is None:
+        raise ValueError("a date-time must be timezone-aware")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
