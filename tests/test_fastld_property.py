@@ -233,7 +233,7 @@ def test_fast_path_takes_typical_credentials(document: dict[str, Any]) -> None:
     try:
         fastld.canonicalize_fast(document, loader=bundled_loader())
     except fastld.Unsupported as exc:
-        assert "equivalent blank nodes" in str(exc), str(exc)
+        assert "equivalent blank nodes" in str(exc) or "labelled blank node" in str(exc), str(exc)
 
 
 def _pyld_double(value: float) -> str:

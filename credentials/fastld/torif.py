@@ -94,10 +94,9 @@ class ToRdf:
         if not isinstance(value, str):
             raise Unsupported("non-string @id")
         if value.startswith("_:"):
-            label = self._labels.get(value)
-            if label is None:
-                label = self._labels[value] = f"_:d{len(self._labels)}"
-            return label
+            # A labelled blank node may be shared across graphs and merged by pyld's node map
+            # in ways this one-pass conversion does not reproduce; pyld decides.
+            raise Unsupported("labelled blank node")
         return "<" + self._iri(value, ctx, vocab=False) + ">"
 
     def _iri(self, value: str, ctx: ActiveContext, *, vocab: bool) -> str:
