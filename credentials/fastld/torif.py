@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from c14n.Canonicalize import canonicalize as canonical_json  # pyld's own @json canonicalizer
+from c14n.Canonicalize import canonicalize as canonical_json  # type: ignore[import-untyped]  # pyld's own @json canonicalizer
 
 from .context import UNDEFINED_VOCAB, ActiveContext, Term, Unsupported, is_absolute_iri
 
