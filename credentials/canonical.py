@@ -47,7 +47,7 @@ def canonicalize_reference(document: dict[str, Any], *, loader: DocumentLoader, 
     """Canonicalize with pyld (URDNA2015, which RDFC-1.0 standardised unchanged)."""
     require_bundled_contexts(document, loader)
     if safe:
-        undefined = find_undefined_terms(document, loader=loader)
+        undefined = find_undefined_terms_reference(document, loader=loader)
         if undefined:
             raise UndefinedTermError(undefined)
     try:
@@ -67,7 +67,24 @@ def to_rdf_reference(document: dict[str, Any], *, loader: DocumentLoader) -> str
 
 
 def find_undefined_terms(document: dict[str, Any], *, loader: DocumentLoader) -> list[tuple[str, str]]:
-    """Return (term, JSON path) for every property or type that no context defines."""
+    """Return (term, JSON path) for every property or type that no context defines.
+
+    The fast path finds them in its one pass; pyld decides what it declines.
+    """
+    from . import fastld
+
+    try:
+        fastld.to_quads(document, loader=loader)
+        return []
+    except fastld.UndefinedTerms as undefined:
+        found = list(_locate(document, undefined.properties, undefined.types, "$"))
+        return found or [(name, "$") for name in sorted(undefined.properties | undefined.types)]
+    except (fastld.Unsupported, LoaderError, RecursionError):
+        return find_undefined_terms_reference(document, loader=loader)
+
+
+def find_undefined_terms_reference(document: dict[str, Any], *, loader: DocumentLoader) -> list[tuple[str, str]]:
+    """pyld's answer: expand under a sentinel @vocab and collect what lands there."""
     probe = dict(document)
     contexts = document.get("@context")
     probe["@context"] = [{"@vocab": _UNDEFINED_VOCAB}] + (contexts if isinstance(contexts, list) else [contexts] if contexts is not None else [])
@@ -179,6 +196,7 @@ __all__ = [
     "canonicalize_reference",
     "copy_without_proof",
     "find_undefined_terms",
+    "find_undefined_terms_reference",
     "require_bundled_contexts",
     "to_rdf_reference",
 ]
