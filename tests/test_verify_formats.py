@@ -208,3 +208,25 @@ def test_verify_help_documents_every_option(satchel) -> None:
     for option in ("--json", "--at", "--challenge", "--domain", "--did-document", "--status-list", "--registry",
                    "--context", "--online"):
         assert option in result.out
+
+
+# -- clock skew -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("minutes_ahead", "verified"), [(3, True), (10, False)])
+def test_proof_created_in_the_future_is_tolerated_only_within_five_minutes(minutes_ahead, verified) -> None:
+    from datetime import timedelta
+
+    from verifier.verify import VerifyOptions, verify
+
+    issuer = generate_key_pair()
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+    credential = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                  "issuer": issuer.did, "validFrom": "2026-01-01T00:00:00Z", "credentialSubject": {"id": "did:example:t"}}
+    signed = add_proof(credential, signer=issuer, loader=bundled_loader(), created=now + timedelta(minutes=minutes_ahead))
+    report = verify(signed, VerifyOptions(now=now))
+    assert report.verified is verified
+    if verified:
+        assert any("clock skew" in note for note in report.notes)
+    else:
+        assert report.find("proof")[0].code == "proof_created_in_future"
