@@ -24,8 +24,8 @@ test: install-test
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: install
-	$(BIN)/python bench/sign.py bench/sample_credential.json
-	$(BIN)/python bench/verify.py bench/sample_credential.signed.json
+	$(BIN)/python bench/sign.py samples/lakeside-badge.json
+	$(BIN)/python bench/verify.py samples/lakeside-badge.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info
