@@ -9,8 +9,13 @@
     ├── CanonicalizationError       JSON-LD that cannot be turned into RDF
     │   └── UndefinedTermError      a property or type no context defines
     ├── ProofError                  a proof that is malformed or does not verify
-    │   └── InvalidSignatureError   the signature does not match
-    └── KeyResolutionError          a verification method that cannot be resolved
+    │   ├── InvalidSignatureError   the signature does not match
+    │   └── vcjwt.JwtError          a VC-JWT refused (alg, kid, claims, expiry; codes jwt_*)
+    ├── KeyResolutionError          a verification method that cannot be resolved
+    ├── statuslist.StatusListError  an unreadable status list or entry
+    └── baking.BakingError          an image with no, two, or a damaged baked credential
+
+The leaf classes of a feature live in its module, so that the tree here stays small.
 
 Primitives raise; ``verifier.verify`` catches per check and reports.
 """
