@@ -184,17 +184,10 @@ def _map_pyld_error(exc: Exception) -> CanonicalizationError:
     return CanonicalizationError(f"JSON-LD processing failed: {str(exc).splitlines()[0][:300]}")
 
 
-def copy_without_proof(document: dict[str, Any]) -> dict[str, Any]:
-    """A shallow copy of the document without its ``proof``; the input is not changed."""
-    out = dict(document)
-    out.pop("proof", None)
-    return out
-
 
 __all__ = [
     "canonicalize",
     "canonicalize_reference",
-    "copy_without_proof",
     "find_undefined_terms",
     "find_undefined_terms_reference",
     "require_bundled_contexts",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Protocol
 
 from .canonical import canonicalize
@@ -20,6 +20,7 @@ from .keys import Signer, verify_ed25519
 from .loader import DocumentLoader
 from .multibase import decode_base58btc, encode_base58btc
 from .resolver import KeyResolver, VerificationMethod
+from .xsd import format_datetime
 
 DATA_INTEGRITY_PROOF = "DataIntegrityProof"
 EDDSA_RDFC_2022 = "eddsa-rdfc-2022"
@@ -47,12 +48,6 @@ class Suite(Protocol):
     def verify(self, document: dict[str, Any], proof: dict[str, Any], *, loader: DocumentLoader,
                method: VerificationMethod) -> tuple[str, ...]: ...
 
-
-def format_datetime(moment: datetime) -> str:
-    """XML Schema dateTime in UTC, to the second: the form proofs and credentials carry."""
-    if moment.tzinfo is None:
-        raise ValueError("a proof's created time must be timezone-aware")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def rdfc_hash_data(unsecured: dict[str, Any], proof_config: dict[str, Any], *, loader: DocumentLoader,

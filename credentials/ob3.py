@@ -19,7 +19,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import cache
 from typing import Any, Final
 
@@ -27,6 +27,7 @@ from jsonschema import Draft201909Validator
 from jsonschema.exceptions import ValidationError
 
 from schemas import OB3_SCHEMA_DIR
+from .xsd import format_datetime
 
 VC_V2_CONTEXT: Final = "https://www.w3.org/ns/credentials/v2"
 OB3_CONTEXT: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -122,12 +123,6 @@ def matches_identity(identity_object: Mapping[str, Any], email: str) -> bool:
 
 # --- Building -----------------------------------------------------------------------------------
 
-
-def format_datetime(moment: datetime) -> str:
-    """Render an aware datetime as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC (sub-seconds dropped)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("datetime must be timezone-aware (e.g. datetime.now(timezone.utc))")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _require_text(value: Any, what: str) -> str:

@@ -40,7 +40,8 @@ from typing import Any, Literal
 from .errors import InvalidSignatureError, KeyResolutionError, ProofError
 from .keys import Signer, verify_ed25519
 from .resolver import KeyResolver, VerificationMethod
-from .xsd import parse_datetime
+from .vcdm import issuer_id
+from .xsd import format_datetime, parse_datetime
 
 JwtForm = Literal["vc-jwt-1.1", "vc-jose-cose"]
 
@@ -164,7 +165,7 @@ def verify_vc_jwt(token: str, *, resolver: KeyResolver, now: datetime) -> JwtRes
     notes: list[str] = []
     _check_header(header)
     form, credential = _credential_of(header, payload)
-    issuer = _issuer_id(credential)
+    issuer = issuer_id(credential)
     iss = payload.get("iss")
     if iss is not None and not isinstance(iss, str):
         raise JwtError("claim iss is not a string")
@@ -201,7 +202,7 @@ def sign_vc_jwt(credential: dict[str, Any], *, signer: Signer, form: JwtForm = "
         raise ValueError(f"VC-JWT signing here is EdDSA only, not {signer.algorithm}")
     if form not in ("vc-jwt-1.1", "vc-jose-cose"):
         raise ValueError(f"unknown VC-JWT form {form!r}")
-    issuer = _issuer_id(credential)
+    issuer = issuer_id(credential)
     if issuer is None:
         raise ValueError("the credential has no issuer id")
     if signer.verification_method.split("#", 1)[0] != issuer:
@@ -282,12 +283,6 @@ def _credential_of(header: dict[str, Any], payload: dict[str, Any]) -> tuple[Jwt
     raise JwtError("the JWT payload holds no credential: no vc claim and no @context")
 
 
-def _issuer_id(credential: dict[str, Any]) -> str | None:
-    issuer = credential.get("issuer")
-    if isinstance(issuer, dict):
-        issuer = issuer.get("id")
-    return issuer if isinstance(issuer, str) else None
-
 
 def _subject_ids(credential: dict[str, Any]) -> list[str]:
     subject = credential.get("credentialSubject")
@@ -356,13 +351,13 @@ def _check_times(payload: dict[str, Any], now: datetime, notes: list[str]) -> No
     expires = _numeric_date(payload, "exp")
     if expires is not None and now >= expires:
         if now - expires > CLOCK_SKEW:
-            raise JwtExpiredError(f"the JWT expired at {_iso(expires)} (exp)", path="exp")
-        notes.append(f"exp {_iso(expires)} passed less than 5 minutes ago: accepted as clock skew")
+            raise JwtExpiredError(f"the JWT expired at {format_datetime(expires)} (exp)", path="exp")
+        notes.append(f"exp {format_datetime(expires)} passed less than 5 minutes ago: accepted as clock skew")
     not_before = _numeric_date(payload, "nbf")
     if not_before is not None and now < not_before:
         if not_before - now > CLOCK_SKEW:
-            raise JwtNotYetValidError(f"the JWT is not valid before {_iso(not_before)} (nbf)", path="nbf")
-        notes.append(f"nbf {_iso(not_before)} is less than 5 minutes ahead: accepted as clock skew")
+            raise JwtNotYetValidError(f"the JWT is not valid before {format_datetime(not_before)} (nbf)", path="nbf")
+        notes.append(f"nbf {format_datetime(not_before)} is less than 5 minutes ahead: accepted as clock skew")
 
 
 def _check_claims(payload: dict[str, Any], credential: dict[str, Any]) -> None:
@@ -384,7 +379,7 @@ def _check_claims(payload: dict[str, Any], credential: dict[str, Any]) -> None:
             # NumericDate counts whole seconds, so a fractional dateTime differs by under one.
             if abs((stated - moment).total_seconds()) >= 1:
                 raise JwtClaimMismatchError(
-                    f"claim {claim} ({_iso(moment)}) does not match the credential's {name} ({credential[name]})",
+                    f"claim {claim} ({format_datetime(moment)}) does not match the credential's {name} ({credential[name]})",
                     path=claim)
 
 
@@ -403,7 +398,7 @@ def _fill_from_claims(credential: dict[str, Any], payload: dict[str, Any], notes
     for claim, name, other in (("nbf", "issuanceDate", "validFrom"), ("exp", "expirationDate", "validUntil")):
         moment = _numeric_date(payload, claim)
         if moment is not None and name not in credential and other not in credential:
-            credential[name] = _iso(moment)
+            credential[name] = format_datetime(moment)
             filled.append(name)
     if filled:
         notes.append(f"taken from the JWT claims: {', '.join(filled)}")
@@ -411,6 +406,3 @@ def _fill_from_claims(credential: dict[str, Any], payload: dict[str, Any], notes
 
 
 
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

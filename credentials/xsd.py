@@ -20,6 +20,6 @@ def parse_datetime(value: Any) -> datetime | None:
 
 def format_datetime(moment: datetime) -> str:
     """UTC to the second with ``Z``: the form Satchel writes everywhere."""
-    if moment.tzinfo is None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("a date-time must be timezone-aware")
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

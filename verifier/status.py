@@ -38,6 +38,7 @@ from credentials.statuslist import (
     decode_encoded_list,
     get_status,
 )
+from credentials.vcdm import issuer_id
 from credentials.xsd import parse_datetime
 
 StatusValue = Literal["passed", "failed", "not checked"]
@@ -151,8 +152,8 @@ def _check_entry(entry: Any, credential: dict[str, Any], lists: list[dict[str, A
     trust = _check_list_proofs(status_list, list_url, loader=loader, resolver=resolver)
     if trust is not None:
         return trust
-    list_issuer = _issuer_id(status_list)
-    credential_issuer = _issuer_id(credential)
+    list_issuer = issuer_id(status_list)
+    credential_issuer = issuer_id(credential)
     if list_issuer is None or list_issuer != credential_issuer:
         return _failed("status_list_wrong_issuer",
                        f"the status list {list_url} was issued by {list_issuer or '(no issuer)'}, "
@@ -213,7 +214,7 @@ def _check_list_proofs(status_list: dict[str, Any], list_url: str, *, loader: Do
     proofs = proofs_of(status_list)
     if not proofs:
         return _failed("status_list_signature_invalid", f"the status list {list_url} has no proof")
-    issuer = _issuer_id(status_list)
+    issuer = issuer_id(status_list)
     for proof in proofs:
         try:
             result = verify_proof(status_list, proof, loader=loader, resolver=resolver, purpose="assertionMethod")
@@ -288,12 +289,6 @@ def _parse_index(value: Any) -> int | None:
 
 
 
-
-def _issuer_id(document: dict[str, Any]) -> str | None:
-    issuer = document.get("issuer")
-    if isinstance(issuer, dict):
-        issuer = issuer.get("id")
-    return issuer if isinstance(issuer, str) and issuer else None
 
 
 def _noun(purpose: str) -> str:

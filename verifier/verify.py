@@ -17,6 +17,7 @@ from credentials.dataintegrity import find_suite, proofs_of, verify_proof
 from credentials.errors import CredentialError, KeyResolutionError, UndefinedTermError
 from credentials.loader import DocumentLoader, bundled_loader
 from credentials.resolver import KeyResolver, VerificationMethod
+from credentials.vcdm import issuer_id
 
 from .dates import format_moment, parse_datetime
 from .registry import TrustRegistry
@@ -59,12 +60,6 @@ def verify(document: dict[str, Any] | str, options: VerifyOptions) -> Report:
         return verify_presentation(document, options)
     return verify_credential(document, options)
 
-
-def issuer_id(credential: dict[str, Any]) -> str | None:
-    issuer = credential.get("issuer")
-    if isinstance(issuer, dict):
-        issuer = issuer.get("id")
-    return issuer if isinstance(issuer, str) else None
 
 
 def verify_credential(credential: dict[str, Any], options: VerifyOptions, *,
