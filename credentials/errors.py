@@ -6,8 +6,10 @@
     ├── LoaderError
     │   ├── ContextNotBundledError  a URL the manifest does not list
     │   └── ContextIntegrityError   a bundled file whose sha256 differs
+    ├── JsonInputError              JSON refused by strictjson (size, depth, duplicates, numbers; codes json_*)
     ├── CanonicalizationError       JSON-LD that cannot be turned into RDF
-    │   └── UndefinedTermError      a property or type no context defines
+    │   ├── UndefinedTermError      a property or type no context defines
+    │   └── CanonicalizationLimitError  past the work budget (canonicalization_limit)
     ├── ProofError                  a proof that is malformed or does not verify
     │   ├── InvalidSignatureError   the signature does not match
     │   └── vcjwt.JwtError          a VC-JWT refused (alg, kid, claims, expiry; codes jwt_*)
@@ -59,8 +61,21 @@ class ContextIntegrityError(LoaderError):
     code = "context_hash_mismatch"
 
 
+class JsonInputError(CredentialError):
+    """JSON refused by ``strictjson.parse_json``; codes ``json_too_large``, ``json_too_deep``,
+    ``json_duplicate_key``, ``json_bad_number``, ``json_invalid_utf8``, ``json_syntax``."""
+
+    code = "json_syntax"
+
+
 class CanonicalizationError(CredentialError):
     code = "canonicalization_failed"
+
+
+class CanonicalizationLimitError(CanonicalizationError):
+    """A document past the canonicalization work budget (too many blank nodes, quads or hash calls)."""
+
+    code = "canonicalization_limit"
 
 
 class UndefinedTermError(CanonicalizationError):
