@@ -14,6 +14,7 @@ FORBIDDEN = {
     "credentials": {"verifier", "issuer_node", "wallet", "satchel"},
     "schemas": {"credentials", "verifier", "issuer_node", "wallet", "satchel"},
     "verifier": {"issuer_node", "wallet", "satchel"},
+    "webbase": {"issuer_node", "wallet", "satchel"},
     "issuer_node": {"wallet", "satchel"},
     "wallet": {"issuer_node", "satchel"},
 }

@@ -1,0 +1,23 @@
+"""The application factory every server builds on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from webbase.problems import problem_middleware
+from webbase.security import security_headers_middleware
+
+ONE_MIB = 1024 * 1024
+
+
+def make_app(*, client_max_size: int = ONE_MIB, middlewares: Iterable[Middleware] = ()) -> web.Application:
+    """An ``web.Application`` with the security-header middleware outermost (so error responses get the
+    headers too), the problem middleware inside it, then the caller's middlewares (whose errors are thus
+    rendered as problems)."""
+    return web.Application(
+        client_max_size=client_max_size,
+        middlewares=[security_headers_middleware, problem_middleware, *middlewares],
+    )
