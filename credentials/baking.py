@@ -31,8 +31,9 @@ from xml.dom.minidom import Document, Element
 from xml.etree import ElementTree
 from xml.parsers import expat
 
-from .errors import CredentialError
-from .vcjwt import JwtError, loads_json_object, looks_like_compact_jws
+from .errors import CredentialError, JsonInputError
+from .strictjson import parse_json
+from .vcjwt import looks_like_compact_jws
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ITXT_KEYWORD = b"openbadgecredential"
@@ -249,10 +250,13 @@ def _check_size(data: bytes | str) -> None:
 
 def _serialize(credential: Baked) -> str:
     if isinstance(credential, dict):
-        return json.dumps(credential, ensure_ascii=False, separators=(",", ":"))
+        try:
+            return json.dumps(credential, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise BakingError(f"the credential cannot be written as JSON: {exc}", code="unreadable_credential") from None
     if isinstance(credential, str) and looks_like_compact_jws(credential):
         return credential
-    raise ValueError("a baked credential is a JSON object or a compact JWS")
+    raise BakingError("a baked credential is a JSON object or a compact JWS", code="unreadable_credential")
 
 
 def _parse_credential(text: str) -> Baked:
@@ -262,9 +266,12 @@ def _parse_credential(text: str) -> Baked:
     if not value.startswith("{"):
         raise BakingError("the baked credential is neither JSON nor a compact JWS", code="unreadable_credential")
     try:
-        return loads_json_object(value, what="the baked credential")
-    except JwtError as exc:
-        raise BakingError(str(exc), code="unreadable_credential") from None
+        document = parse_json(value)
+    except JsonInputError as exc:  # Keeps the strict reader's json_* code and path.
+        raise BakingError(f"the baked credential: {exc}", code=exc.code, path=exc.path) from None
+    if not isinstance(document, dict):
+        raise BakingError("the baked credential is not a JSON object", code="unreadable_credential")
+    return document
 
 
 def _one(found: list[Baked], kind: str, has_ob2: bool) -> Baked:

@@ -15,6 +15,9 @@ from .multibase import ED25519_PUB, decode_base58btc, encode_base58btc
 DID_KEY_PREFIX = "did:key:"
 DID_V1_CONTEXT = "https://www.w3.org/ns/did/v1"
 MULTIKEY_V1_CONTEXT = "https://w3id.org/security/multikey/v1"
+MAX_DID_LENGTH = 256
+"""The longest did:key (or its verification method URL) read. An Ed25519 did:key is 56
+characters and its method URL 105; anything far longer is refused before decoding."""
 
 
 def encode_public_key(public_key: bytes) -> str:
@@ -26,6 +29,9 @@ def encode_public_key(public_key: bytes) -> str:
 
 def decode_public_key(multibase_key: str) -> bytes:
     """Return the raw 32-byte Ed25519 key of a ``z6Mk…`` Multikey value; refuse other key types."""
+    if not isinstance(multibase_key, str) or len(multibase_key) > MAX_DID_LENGTH:
+        raise DidKeyError("a publicKeyMultibase value is a string of at most "
+                          f"{MAX_DID_LENGTH} characters", code="multibase_too_long")
     try:
         data = decode_base58btc(multibase_key)
     except MultibaseError as exc:
@@ -50,6 +56,11 @@ def verification_method_id(did: str) -> str:
 
 def did_key_fingerprint(did: str) -> str:
     """Return the multibase fingerprint of a did:key (the part after ``did:key:``), validated."""
+    if not isinstance(did, str):
+        raise DidKeyError(f"a DID is a string, not {type(did).__name__}")
+    if len(did) > MAX_DID_LENGTH:
+        raise DidKeyError(f"a did:key of {len(did):,} characters is too long (limit {MAX_DID_LENGTH})",
+                          code="did_too_long")
     base = did.split("#", 1)[0]
     if not base.startswith(DID_KEY_PREFIX):
         raise DidKeyError(f"not a did:key: {did[:64]!r}")
@@ -63,8 +74,8 @@ def public_key_from_did(did: str) -> bytes:
 
     A fragment, when present, must name the DID's own key: did:key has exactly one.
     """
-    base, _, fragment = did.partition("#")
-    fingerprint = did_key_fingerprint(base)
+    fingerprint = did_key_fingerprint(did)
+    _, _, fragment = did.partition("#")
     if fragment and fragment != fingerprint:
         raise DidKeyError(f"fragment #{fragment[:48]} is not this did:key's key ({fingerprint[:16]}…)")
     return decode_public_key(fingerprint)

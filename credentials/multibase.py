@@ -23,14 +23,30 @@ def encode_base58btc(data: bytes) -> str:
     return "z" + base58.b58encode(data).decode("ascii")
 
 
-def decode_base58btc(value: str) -> bytes:
-    """Decode a multibase base58btc string; any other base is refused."""
-    if not isinstance(value, str) or not value.startswith("z") or len(value) < 2:
-        raise MultibaseError(f"not a multibase base58btc value (must start with 'z'): {str(value)[:40]!r}")
-    try:
-        return base58.b58decode(value[1:])
-    except ValueError as exc:
-        raise MultibaseError(f"invalid base58btc in {value[:40]!r}: {exc}") from None
+MAX_BASE58_LENGTH = 1024
+"""The longest base58btc value decoded, in characters. The longest real one (a P-384
+signature, 96 bytes) is 132; decoding is quadratic in the length, so a 400,000-character
+``proofValue`` is refused here before any work is done on it."""
+
+_BASE58_ALPHABET = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+
+
+def decode_base58btc(value: str, *, max_length: int = MAX_BASE58_LENGTH) -> bytes:
+    """Decode a multibase base58btc string; any other base is refused.
+
+    Messages name the problem and its position, never the value: the value may be a secret key.
+    """
+    if not isinstance(value, str):
+        raise MultibaseError(f"a multibase value is a string, not {type(value).__name__}")
+    if len(value) > max_length:
+        raise MultibaseError(f"a multibase value of {len(value):,} characters is too long (limit {max_length})",
+                             code="multibase_too_long")
+    if not value.startswith("z") or len(value) < 2:
+        raise MultibaseError("not a multibase base58btc value (it must start with 'z')")
+    for position, char in enumerate(value[1:], start=1):
+        if char not in _BASE58_ALPHABET:
+            raise MultibaseError(f"invalid base58btc: character {position} of the multibase value is not in the alphabet")
+    return base58.b58decode(value[1:])
 
 
 def encode_base64url(data: bytes) -> str:

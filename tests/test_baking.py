@@ -312,7 +312,8 @@ def test_rejects_non_svg(text: str) -> None:
 
 
 def test_bake_refuses_a_credential_that_is_not_json_or_jwt() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(BakingError) as caught:
         bake_png(base_png(), "hello")
-    with pytest.raises(ValueError):
+    assert caught.value.code == "unreadable_credential"
+    with pytest.raises(BakingError):
         bake_svg(SVG, "hello")

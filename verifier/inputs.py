@@ -11,19 +11,26 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from credentials.baking import PNG_SIGNATURE, BakingError, NoBakedCredentialError, extract_png, extract_svg
-from credentials.vcjwt import JwtError, decode_jwt, loads_json, looks_like_compact_jws
+from credentials.errors import CredentialError, JsonInputError
+from credentials.strictjson import parse_json
+from credentials.vcjwt import JwtError, decode_jwt, looks_like_compact_jws
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 
 InputKind = Literal["json", "jwt", "png", "svg"]
 
 
-class InputError(Exception):
-    """The input cannot be read as a credential; ``code`` is stable, the message is for people."""
+class InputError(CredentialError):
+    """The input cannot be read as a credential; ``code`` is stable, the message is for people.
 
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.code = code
+    Codes: ``too_large``, ``unreadable_input``, ``not_json_object``, ``image_without_credential``,
+    and the strict reader's own ``json_*`` codes (kept, with their path) for input that is JSON-shaped.
+    """
+
+    code = "unreadable_input"
+
+    def __init__(self, message: str, code: str, *, path: str | None = None) -> None:
+        super().__init__(message, code=code, path=path)
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,8 @@ def read_input(data: bytes) -> Input:
         try:
             decode_jwt(text)
         except JwtError as exc:
-            raise InputError(f"unreadable input: shaped like a JWT but {exc}", "unreadable_input") from None
+            code = exc.code if exc.code.startswith("json_") and exc.code != "json_syntax" else "unreadable_input"
+            raise InputError(f"unreadable input: shaped like a JWT but {exc}", code, path=exc.path) from None
         return Input(kind="jwt", document=None, jwt=text, source_note="compact JWT")
     return _from_json(text)
 
@@ -67,6 +75,8 @@ def _from_image(kind: Literal["png", "svg"], data: bytes | str) -> Input:
     except BakingError as exc:
         if exc.code == "image_too_large":
             raise InputError(str(exc), "too_large") from None
+        if exc.code.startswith("json_"):  # JSON baked in the image, refused by the strict reader.
+            raise InputError(f"unreadable {kind.upper()} image: {exc}", exc.code, path=exc.path) from None
         raise InputError(f"unreadable {kind.upper()} image: {exc}", "unreadable_input") from None
     where = "iTXt chunk openbadgecredential" if kind == "png" else "<openbadges:credential> element"
     if isinstance(baked, str):
@@ -76,8 +86,10 @@ def _from_image(kind: Literal["png", "svg"], data: bytes | str) -> Input:
 
 def _from_json(text: str) -> Input:
     try:
-        document = loads_json(text, what="the input")
-    except JwtError as exc:
+        document = parse_json(text)
+    except JsonInputError as exc:
+        if text.startswith(("{", "[")):  # Meant as JSON: the strict reader's precise code stands.
+            raise InputError(f"the input is not acceptable JSON: {exc}", exc.code, path=exc.path) from None
         raise InputError(f"unreadable input: not a PNG, SVG, JWT or JSON ({exc})", "unreadable_input") from None
     if not isinstance(document, dict):
         raise InputError(f"the input is JSON but a {type(document).__name__}, not an object: "
