@@ -20,7 +20,7 @@ import zlib
 from datetime import datetime
 from typing import Any, Literal
 
-from .dataintegrity import format_datetime
+from .xsd import format_datetime
 from .errors import CredentialError
 from .multibase import encode_base64url
 

@@ -15,9 +15,11 @@ without a ``kid`` (openbadgeslib puts a ``jwk`` in the header instead) is checke
 against the issuer's own did:key; an embedded ``jwk`` is never trusted by itself,
 only compared with the resolved key.
 
-Errors (all ``ProofError``; the signature one is also an ``InvalidSignatureError``)::
+Decoding, the header, the signature and an embedded ``jwk`` are ``credentials.jws``'s
+(one compact JWS reader for every JWT). Errors (all ``ProofError``; the signature
+one is also an ``InvalidSignatureError``)::
 
-    JwtError                        jwt_malformed
+    JwtError = jws.JwsError         jwt_malformed (or the strict reader's json_* code)
     ├── JwtAlgorithmRefusedError    jwt_alg_refused
     ├── JwtSignatureMismatchError   jwt_signature_mismatch
     ├── JwtKidUnresolvableError     jwt_kid_unresolvable
@@ -28,49 +30,44 @@ Errors (all ``ProofError``; the signature one is also an ``InvalidSignatureError
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
-import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Literal
 
-from .errors import InvalidSignatureError, KeyResolutionError, ProofError
-from .keys import Signer, verify_ed25519
+from .errors import KeyResolutionError
+from .jws import (
+    ACCEPTED_ALGORITHMS,
+    JwsAlgorithmRefusedError,
+    JwsError,
+    JwsKeyUnresolvableError,
+    JwsSignatureMismatchError,
+    check_eddsa_header,
+    check_signature,
+    decode_compact_jws,
+    public_key_of_jwk,
+    sign_compact_jws,
+)
+from .keys import Signer
 from .resolver import KeyResolver, VerificationMethod
 from .vcdm import issuer_id
-from .xsd import format_datetime, parse_datetime
+from .xsd import CLOCK_SKEW, format_datetime, parse_datetime
 
 JwtForm = Literal["vc-jwt-1.1", "vc-jose-cose"]
 
 # A compact JWS is three base64url segments; an unsecured one may end with an empty signature.
 COMPACT_JWS_PATTERN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 MAX_JWT_LENGTH = 4 * 1024 * 1024
-CLOCK_SKEW = timedelta(minutes=5)
-# RFC 8037 §3.1 names Ed25519 signatures "EdDSA"; RFC 9864 adds the fully specified "Ed25519".
-ACCEPTED_ALGORITHMS = frozenset({"EdDSA", "Ed25519"})
 JOSE_COSE_TYPES = frozenset({"vc+jwt", "application/vc+jwt", "vc-ld+jwt", "application/vc-ld+jwt"})
 REGISTERED_CLAIMS = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
 
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
-
-class JwtError(ProofError):
-    code = "jwt_malformed"
-
-
-class JwtAlgorithmRefusedError(JwtError):
-    code = "jwt_alg_refused"
-
-
-class JwtSignatureMismatchError(JwtError, InvalidSignatureError):
-    code = "jwt_signature_mismatch"
-
-
-class JwtKidUnresolvableError(JwtError):
-    code = "jwt_kid_unresolvable"
+# The compact JWS errors are ``credentials.jws``'s; these names are kept for the VC-JWT readers.
+JwtError = JwsError
+JwtAlgorithmRefusedError = JwsAlgorithmRefusedError
+JwtSignatureMismatchError = JwsSignatureMismatchError
+JwtKidUnresolvableError = JwsKeyUnresolvableError
 
 
 class JwtExpiredError(JwtError):
@@ -101,26 +98,18 @@ def looks_like_compact_jws(text: str) -> bool:
 
 
 def loads_json(raw: bytes | str, *, what: str) -> Any:
-    """Parse strict JSON: no duplicate keys, no NaN or Infinity; raise ``JwtError`` otherwise.
+    """Parse strict JSON with ``strictjson.parse_json``; raise ``JwtError`` keeping its ``json_*`` code.
 
     Duplicate keys are refused because two parsers may keep different values,
     so a signer and a verifier could disagree on what was signed.
     """
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key, value in items:
-            if key in result:
-                raise ValueError(f"duplicate key {key!r}")
-            result[key] = value
-        return result
-
-    def constant(name: str) -> Any:
-        raise ValueError(f"{name} is not JSON")
+    from .errors import JsonInputError
+    from .strictjson import parse_json
 
     try:
-        return json.loads(raw, object_pairs_hook=pairs, parse_constant=constant)
-    except (ValueError, RecursionError) as exc:
-        raise JwtError(f"{what} is not valid JSON: {exc}") from None
+        return parse_json(raw)
+    except JsonInputError as exc:
+        raise JwtError(f"{what}: {exc}", code=exc.code, path=exc.path) from None
 
 
 def loads_json_object(raw: bytes | str, *, what: str) -> dict[str, Any]:
@@ -134,21 +123,10 @@ def loads_json_object(raw: bytes | str, *, what: str) -> dict[str, Any]:
 def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
     """Split a compact JWS into ``(header, payload, signing_input, signature)``.
 
-    Strict (RFC 7515 §7.1): exactly three segments of unpadded, canonical base64url;
-    header and payload are UTF-8 JSON objects. Nothing is verified here.
+    Strict (RFC 7515 §7.1), see ``jws.decode_compact_jws``. Nothing is verified here.
     """
-    if not isinstance(token, str):
-        raise JwtError("a JWT is a string")
-    if len(token) > MAX_JWT_LENGTH:
-        raise JwtError(f"JWT too large ({len(token)} characters, limit {MAX_JWT_LENGTH})")
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise JwtError(f"a compact JWT has 3 segments separated by '.', this one {len(parts)}")
-    header_b64, payload_b64, signature_b64 = parts
-    header = loads_json_object(_b64url_decode(header_b64, "header"), what="JWT header")
-    payload = loads_json_object(_b64url_decode(payload_b64, "payload"), what="JWT payload")
-    signature = _b64url_decode(signature_b64, "signature")
-    return header, payload, f"{header_b64}.{payload_b64}".encode("ascii"), signature
+    decoded = decode_compact_jws(token, max_length=MAX_JWT_LENGTH)
+    return decoded.header, decoded.payload, decoded.signing_input, decoded.signature
 
 
 def verify_vc_jwt(token: str, *, resolver: KeyResolver, now: datetime) -> JwtResult:
@@ -161,9 +139,10 @@ def verify_vc_jwt(token: str, *, resolver: KeyResolver, now: datetime) -> JwtRes
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    header, payload, signing_input, signature = decode_jwt(token)
+    decoded = decode_compact_jws(token, max_length=MAX_JWT_LENGTH)
+    header, payload = decoded.header, decoded.payload
     notes: list[str] = []
-    _check_header(header)
+    check_eddsa_header(header)
     form, credential = _credential_of(header, payload)
     issuer = issuer_id(credential)
     iss = payload.get("iss")
@@ -175,10 +154,7 @@ def verify_vc_jwt(token: str, *, resolver: KeyResolver, now: datetime) -> JwtRes
     if signer_id is None:
         raise JwtError("the JWT names no issuer: neither an iss claim nor a credential issuer")
     method = _resolve_key(header, signer_id, resolver, notes)
-    try:
-        verify_ed25519(method.public_key, signature, signing_input)
-    except InvalidSignatureError as exc:
-        raise JwtSignatureMismatchError(f"the JWT signature does not match its header and payload ({exc})") from None
+    check_signature(decoded, method)
     _check_times(payload, now, notes)
     _check_claims(payload, credential)
     if form == "vc-jwt-1.1":
@@ -199,14 +175,16 @@ def sign_vc_jwt(credential: dict[str, Any], *, signer: Signer, form: JwtForm = "
     so the token passes ``verify_vc_jwt``'s claim checks by construction.
     """
     if signer.algorithm != "Ed25519":
-        raise ValueError(f"VC-JWT signing here is EdDSA only, not {signer.algorithm}")
+        raise JwtAlgorithmRefusedError(f"VC-JWT signing here is EdDSA only, not {signer.algorithm}", path="alg")
     if form not in ("vc-jwt-1.1", "vc-jose-cose"):
-        raise ValueError(f"unknown VC-JWT form {form!r}")
+        raise JwtError(f"unknown VC-JWT form {str(form)[:40]!r}", code="jwt_unknown_form")
     issuer = issuer_id(credential)
     if issuer is None:
-        raise ValueError("the credential has no issuer id")
+        raise JwtError("the credential has no issuer id", path="issuer", code="jwt_no_issuer")
     if signer.verification_method.split("#", 1)[0] != issuer:
-        raise ValueError(f"the signer's key {signer.verification_method} does not belong to issuer {issuer}")
+        raise JwtKidUnresolvableError(
+            f"the signer's key {signer.verification_method} does not belong to the credential's issuer {issuer}",
+            path="issuer")
     claims: dict[str, Any] = {"iss": issuer}
     subject_ids = _subject_ids(credential)
     if len(subject_ids) == 1:
@@ -219,7 +197,7 @@ def sign_vc_jwt(credential: dict[str, Any], *, signer: Signer, form: JwtForm = "
     end = parse_datetime(credential.get("validUntil", credential.get("expirationDate")))
     if end is not None:
         claims["exp"] = int(end.timestamp())
-    header: dict[str, Any] = {"alg": "EdDSA", "kid": signer.verification_method}
+    header: dict[str, Any] = {}
     if form == "vc-jwt-1.1":
         header["typ"] = "JWT"
         payload = {**claims, "vc": credential}
@@ -227,49 +205,10 @@ def sign_vc_jwt(credential: dict[str, Any], *, signer: Signer, form: JwtForm = "
         header["typ"] = "vc+jwt"
         header["cty"] = "vc"
         payload = {**credential, **{k: v for k, v in claims.items() if k not in credential}}
-    signing_input = f"{_b64url_json(header)}.{_b64url_json(payload)}"
-    signature = signer.sign(signing_input.encode("ascii"))
-    return f"{signing_input}.{_b64url_encode(signature)}"
+    return sign_compact_jws(header, payload, signer=signer)
 
 
-# ---------------------------------------------------------------- decoding
-
-def _b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64url_json(value: dict[str, Any]) -> str:
-    return _b64url_encode(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-
-
-def _b64url_decode(segment: str, what: str) -> bytes:
-    # RFC 7515 §2: base64url without padding. A segment of length 1 mod 4 is
-    # impossible, and a non-canonical one (stray low bits) is refused so that
-    # one signature cannot cover two spellings of the same token.
-    if not _B64URL.fullmatch(segment) or len(segment) % 4 == 1:
-        raise JwtError(f"JWT {what} is not base64url")
-    try:
-        data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError):
-        raise JwtError(f"JWT {what} is not base64url") from None
-    if _b64url_encode(data) != segment:
-        raise JwtError(f"JWT {what} is not canonical base64url")
-    return data
-
-
-def _check_header(header: dict[str, Any]) -> None:
-    alg = header.get("alg")
-    if not isinstance(alg, str):
-        raise JwtError("the JWT header has no alg")
-    if alg.lower() == "none":
-        raise JwtAlgorithmRefusedError("unsecured JWT (alg: none) refused: a credential must be signed", path="alg")
-    if alg not in ACCEPTED_ALGORITHMS:
-        raise JwtAlgorithmRefusedError(f"JWT algorithm {alg!r} refused: only EdDSA (Ed25519) is accepted", path="alg")
-    if "crit" in header:
-        raise JwtError(f"JWT critical header parameters {header['crit']!r} are not understood", path="crit")
-    if header.get("b64", True) is not True:
-        raise JwtError("unencoded JWS payloads (b64: false) are not accepted", path="b64")
-
+# ---------------------------------------------------------------- payload
 
 def _credential_of(header: dict[str, Any], payload: dict[str, Any]) -> tuple[JwtForm, dict[str, Any]]:
     typ = header.get("typ")
@@ -314,22 +253,12 @@ def _resolve_key(header: dict[str, Any], issuer: str, resolver: KeyResolver, not
                                       path="kid")
     if method.curve != "Ed25519":
         raise JwtAlgorithmRefusedError(f"key {method.id} is a {method.curve} key; EdDSA needs an Ed25519 key", path="kid")
-    if "jwk" in header:
-        _check_embedded_jwk(header["jwk"], method)
+    if "jwk" in header and public_key_of_jwk(header["jwk"]) != method.public_key:
+        raise JwtKidUnresolvableError(f"the header's jwk is not the issuer's key {method.id}", path="jwk")
     if kid is None:
         matched = " (the header's jwk is that key)" if "jwk" in header else ""
         notes.append(f"the JWT has no kid: key taken from the issuer's did:key{matched}")
     return method
-
-
-def _check_embedded_jwk(jwk: Any, method: VerificationMethod) -> None:
-    if not isinstance(jwk, dict) or jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519" \
-            or not isinstance(jwk.get("x"), str):
-        raise JwtKidUnresolvableError("the header's jwk is not an Ed25519 public key", path="jwk")
-    if any(member in jwk for member in ("d", "p", "q", "k")):
-        raise JwtError("the header's jwk carries private key material", path="jwk")
-    if _b64url_decode(jwk["x"], "jwk x") != method.public_key:
-        raise JwtKidUnresolvableError(f"the header's jwk is not the issuer's key {method.id}", path="jwk")
 
 
 # -------------------------------------------------------- time and claims

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
+
+# How far apart two honest clocks may be: a proof created, or a JWT valid, this far
+# in the future (or expired this long ago) is accepted with a note.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def parse_datetime(value: Any) -> datetime | None:

@@ -7,18 +7,14 @@ import json
 import sys
 import uuid
 from datetime import datetime, timezone
-from typing import Any
 
 from credentials.canonical import canonicalize
 from credentials.dataintegrity import add_proof
 from credentials.errors import CredentialError
 from credentials.keys import Ed25519KeyPair, generate_key_pair, key_pair_from_json
+from credentials.presentation import build_presentation
 
 from .clio import EXIT_OK, UsageError, loader_with_contexts, parse_moment, print_json, read_json_object, write_secret_file
-
-VC_V1 = "https://www.w3.org/2018/credentials/v1"
-VC_V2 = "https://www.w3.org/ns/credentials/v2"
-
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     key = sub.add_parser("key", help="manage Ed25519 did:key key pairs")
@@ -87,32 +83,11 @@ def run_sign(args: argparse.Namespace) -> int:
 def run_present(args: argparse.Namespace) -> int:
     key = _load_key(args.key)
     credentials = [read_json_object(path, what="credential") for path in args.credentials]
-    presentation = build_presentation(credentials, holder=key.did)
+    presentation = build_presentation(credentials, holder=key.did, id=f"urn:uuid:{uuid.uuid4()}")
     signed = add_proof(presentation, signer=key, loader=loader_with_contexts(None), created=_created(args.created),
                        purpose="authentication", challenge=args.challenge, domain=args.domain)
     print_json(signed)
     return EXIT_OK
-
-
-def build_presentation(credentials: list[dict[str, Any]], *, holder: str) -> dict[str, Any]:
-    """A VerifiablePresentation in the data model version of its credentials.
-
-    VC 1.1 credentials cannot be embedded under the VC 2.0 context (both protect
-    the same terms differently), so a presentation of only 1.1 credentials is 1.1.
-    """
-    all_v1 = all(_first_context(c) == VC_V1 for c in credentials)
-    return {
-        "@context": [VC_V1 if all_v1 else VC_V2],
-        "id": f"urn:uuid:{uuid.uuid4()}",
-        "type": ["VerifiablePresentation"],
-        "holder": holder,
-        "verifiableCredential": credentials,
-    }
-
-
-def _first_context(document: dict[str, Any]) -> Any:
-    ctx = document.get("@context")
-    return ctx[0] if isinstance(ctx, list) and ctx else ctx
 
 
 def run_canonicalize(args: argparse.Namespace) -> int:
