@@ -64,7 +64,7 @@ def run_verify(args: argparse.Namespace) -> int:
     if args.registry:
         try:
             registry = TrustRegistry.from_json(read_json(args.registry, what="trust registry"))
-        except ValueError as exc:
+        except CredentialError as exc:
             raise UsageError(f"{args.registry}: {exc}") from None
     options = VerifyOptions(
         now=parse_moment(args.at, option="--at") if args.at else datetime.now(timezone.utc),

@@ -1,0 +1,99 @@
+"""The wallet's configuration and the layout of its data directory.
+
+    DIR/wallet.db        SQLite (WAL): accounts, emails, credentials, shares, status cache, outbox
+    DIR/server.secret    32 random bytes, mode 0600: seals every holder key and derives the session key
+    DIR/settings.json    {"publicUrl": ...} written by ``satchel wallet init``
+
+The holder keys are in the database only sealed under ``server.secret`` (AES-GCM,
+see ``wallet.keyvault``), so a copy of the database alone gives away no key
+(DESIGN.md §4). ``serve --public-url`` overrides the stored public URL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import Refused
+
+DB_NAME = "wallet.db"
+SECRET_NAME = "server.secret"
+SETTINGS_NAME = "settings.json"
+SECRET_BYTES = 32
+DEFAULT_PORT = 8090
+MAX_UPLOAD_BYTES = 16 * 1024 * 1024
+MAX_FILES_PER_UPLOAD = 200
+
+
+@dataclass(frozen=True)
+class WalletConfig:
+    """What a running wallet needs to know; every URL it publishes starts with ``public_url``."""
+
+    data_dir: Path
+    public_url: str
+    smtp: tuple[str, int] | None = None
+    mail_sender: str = "wallet@localhost"
+    refresh_interval_seconds: float = 3600.0
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / DB_NAME
+
+    @property
+    def secret_path(self) -> Path:
+        return self.data_dir / SECRET_NAME
+
+
+def normalize_public_url(url: str) -> str:
+    """A public URL is http(s) with a host and no query; kept without a trailing slash."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise Refused(f"the public URL must be http(s)://host[:port][/path], not {url!r}", code="bad_public_url")
+    return url.strip().rstrip("/")
+
+
+def init_data_dir(data_dir: Path, *, public_url: str) -> None:
+    """Create the data directory, its server secret (0600) and settings; refuse to overwrite a secret."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    secret_path = data_dir / SECRET_NAME
+    if secret_path.exists():
+        raise Refused(f"{data_dir} is already a wallet data directory ({SECRET_NAME} exists)", code="already_initialized")
+    write_secret_file(secret_path, secrets.token_bytes(SECRET_BYTES))
+    (data_dir / SETTINGS_NAME).write_text(json.dumps({"publicUrl": normalize_public_url(public_url)}, indent=2) + "\n",
+                                          encoding="utf-8")
+
+
+def load_config(data_dir: Path, *, public_url: str | None = None, smtp: tuple[str, int] | None = None,
+                default_public_url: str | None = None) -> WalletConfig:
+    """Read the settings of an initialized data directory; ``public_url`` (``--public-url``) wins."""
+    if not (data_dir / SECRET_NAME).is_file():
+        raise Refused(f"{data_dir} is not a wallet data directory: run 'satchel wallet init --data-dir {data_dir}' first",
+                      code="not_initialized")
+    stored: str | None = None
+    settings = data_dir / SETTINGS_NAME
+    if settings.is_file():
+        value = json.loads(settings.read_text(encoding="utf-8")).get("publicUrl")
+        stored = value if isinstance(value, str) else None
+    chosen = public_url or stored or default_public_url
+    if chosen is None:
+        raise Refused("no public URL: pass --public-url", code="bad_public_url")
+    return WalletConfig(data_dir=data_dir, public_url=normalize_public_url(chosen), smtp=smtp)
+
+
+def read_server_secret(config: WalletConfig) -> bytes:
+    data = config.secret_path.read_bytes()
+    if len(data) != SECRET_BYTES:
+        raise Refused(f"{config.secret_path} is damaged: {len(data)} bytes, expected {SECRET_BYTES}", code="bad_secret")
+    return data
+
+
+def write_secret_file(path: Path, data: bytes) -> None:
+    """Create ``path`` with mode 0600 from the start (O_EXCL: never over an existing file)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
