@@ -34,11 +34,11 @@ def b64url_decode(text: str, *, what: str = "value", error: type[CredentialError
                   path: str | None = None) -> bytes:
     """Decode canonical unpadded base64url; raise ``error`` naming ``what`` otherwise."""
     if not isinstance(text, str) or not _B64URL.fullmatch(text) or len(text) % 4 == 1:
-        raise error(f"{what} is not base64url", path=path)
+        raise error(f"{what} is not valid base64url", path=path)
     try:
         data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
-        raise error(f"{what} is not base64url", path=path) from None
+        raise error(f"{what} is not valid base64url", path=path) from None
     if b64url_encode(data) != text:
         raise error(f"{what} is not canonical base64url", path=path)
     return data
@@ -48,11 +48,11 @@ def b64_decode_lenient(text: str, *, what: str = "value", error: type[Credential
                        path: str | None = None) -> bytes:
     """Decode base64url or base64, padded or not; raise ``error`` naming ``what`` otherwise."""
     if not isinstance(text, str) or not _B64_ANY.fullmatch(text):
-        raise error(f"{what} is not base64", path=path)
+        raise error(f"{what} is not valid base64", path=path)
     body = text.rstrip("=").replace("-", "+").replace("_", "/")
     if len(body) % 4 == 1:
         raise error(f"{what} is not base64 (impossible length)", path=path)
     try:
         return base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
     except (binascii.Error, ValueError):
-        raise error(f"{what} is not base64", path=path) from None
+        raise error(f"{what} is not valid base64", path=path) from None

@@ -17,8 +17,9 @@ from typing import Any
 
 from pyld import jsonld
 
+from . import fastld
 from .errors import CanonicalizationError, LoaderError, UndefinedTermError
-from .loader import DocumentLoader
+from .loader import DocumentLoader, require_bundled_contexts
 
 # Undefined terms are made visible by a leading context whose @vocab is this
 # IRI: expansion then maps them here instead of dropping them.
@@ -32,8 +33,6 @@ def canonicalize(document: dict[str, Any], *, loader: DocumentLoader) -> str:
     document; anything it declines, or a context it cannot load, goes to pyld,
     which then gives the answer or the error.
     """
-    from . import fastld  # Imported here: fastld builds on this module.
-
     try:
         return fastld.canonicalize_fast(document, loader=loader)
     except fastld.UndefinedTerms as undefined:
@@ -71,8 +70,6 @@ def find_undefined_terms(document: dict[str, Any], *, loader: DocumentLoader) ->
 
     The fast path finds them in its one pass; pyld decides what it declines.
     """
-    from . import fastld
-
     try:
         fastld.to_quads(document, loader=loader)
         return []
@@ -137,39 +134,6 @@ def _locate(node: Any, properties: set[str], types: set[str], path: str) -> Iter
                     yield item, f"{child}[{index}]" if isinstance(value, list) else child
             continue
         yield from _locate(value, properties, types, child)
-
-
-def require_bundled_contexts(document: Any, loader: DocumentLoader) -> None:
-    """Load every context URL the document names, so that an unbundled one is refused.
-
-    pyld keeps a process-wide cache of resolved contexts keyed by URL; asking our
-    loader first guarantees that a URL this loader does not serve is refused even
-    when another loader put it in that cache.
-    """
-    seen: set[str] = set()
-    pending = list(_context_urls(document))
-    while pending:
-        url = pending.pop()
-        if url in seen:
-            continue
-        seen.add(url)
-        pending.extend(_context_urls(loader.load(url)))
-
-
-def _context_urls(node: Any) -> Iterator[str]:
-    if isinstance(node, list):
-        for item in node:
-            yield from _context_urls(item)
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("@context", "@import"):
-                for ctx in value if isinstance(value, list) else [value]:
-                    if isinstance(ctx, str):
-                        yield ctx
-                    else:
-                        yield from _context_urls(ctx)
-            elif isinstance(value, (dict, list)):
-                yield from _context_urls(value)
 
 
 def _map_pyld_error(exc: Exception) -> CanonicalizationError:

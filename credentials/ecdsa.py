@@ -9,8 +9,6 @@ carries the issuer's HMAC key and is meant for the holder alone.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Callable
@@ -21,12 +19,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from .b64 import b64url_decode, b64url_encode
 from .canonical import canonicalize
-from .dataintegrity import rdfc_hash_data
-from .errors import InvalidSignatureError, ProofError
+from .cryptosuite import rdfc_hash_data
+from .errors import InvalidSignatureError, MultibaseError, ProofError
 from .loader import DocumentLoader
 from .multibase import P256_PUB, P384_PUB, decode_base58btc
 from .resolver import VerificationMethod
+from .vcdm import as_list
 
 ECDSA_RDFC_2019 = "ecdsa-rdfc-2019"
 ECDSA_SD_2023 = "ecdsa-sd-2023"
@@ -72,7 +72,7 @@ def _proof_config(unsecured: dict[str, Any], proof: dict[str, Any]) -> dict[str,
     """The proof without ``proofValue``, in the document's context (VC DI §4.3 step 4; ECDSA §3.2.5)."""
     options = {k: v for k, v in proof.items() if k != "proofValue"}
     if "@context" in options:
-        proof_ctx, doc_ctx = _as_list(options["@context"]), _as_list(unsecured.get("@context"))
+        proof_ctx, doc_ctx = as_list(options["@context"]), as_list(unsecured.get("@context"))
         if doc_ctx[: len(proof_ctx)] != proof_ctx:
             raise ProofError("the proof's @context is not a prefix of the document's @context")
     options["@context"] = unsecured.get("@context")
@@ -95,8 +95,8 @@ class EcdsaRdfc2019:
             raise ProofError("an ecdsa-rdfc-2019 proofValue is multibase base58btc (starts with 'z')")
         try:
             signature = decode_base58btc(value)
-        except Exception as exc:
-            raise InvalidSignatureError(f"proofValue is not multibase base58btc: {exc}") from None
+        except MultibaseError as exc:
+            raise InvalidSignatureError(f"proofValue is not multibase base58btc: {exc}", code=exc.code) from None
         # §3.2.4-3.2.6: hash(canonical proof config) ‖ hash(canonical document), both with the curve's hash.
         data = rdfc_hash_data(unsecured, _proof_config(unsecured, proof), loader=loader, hasher=hasher)
         verify_p1363(method.curve, method.public_key, signature, data)
@@ -157,10 +157,7 @@ def parse_derived_proof_value(value: Any, *, issuer_curve: str = "P-256"
         raise ProofError("the ecdsa-sd-2023 proof has no proofValue")
     if not value.startswith("u"):
         raise ProofError("an ecdsa-sd-2023 proofValue is multibase base64url-no-pad (starts with 'u')")
-    try:
-        raw = _b64url_decode(value[1:])
-    except ValueError:
-        raise ProofError("the ecdsa-sd-2023 proofValue is not valid base64url") from None
+    raw = b64url_decode(value[1:], what="the ecdsa-sd-2023 proofValue", error=ProofError)
     if raw.startswith(_SD_BASE_HEADER):
         raise ProofError("ecdsa-sd-2023 base proofs are not accepted by a verifier; only derived proofs "
                          "(the holder derives one that discloses what it chooses)")
@@ -186,7 +183,7 @@ def parse_derived_proof_value(value: Any, *, issuer_curve: str = "P-256"
         raise ProofError("the label map must map non-negative integers to 32-byte HMAC values")
     if not isinstance(indexes, list) or not all(isinstance(i, int) and i >= 0 for i in indexes):
         raise ProofError("mandatoryIndexes must be an array of non-negative integers")
-    label_map = {f"c14n{k}": "u" + base64.urlsafe_b64encode(v).rstrip(b"=").decode("ascii")
+    label_map = {f"c14n{k}": "u" + b64url_encode(v)
                  for k, v in compressed.items()}
     return base_signature, public_key, signatures, label_map, indexes
 
@@ -294,18 +291,3 @@ def _decode_item(data: bytes, pos: int, *, depth: int) -> tuple[Any, int]:
     if not isinstance(inner, bytes):
         raise ValueError("CBOR tag 64 must wrap a byte string")
     return inner, pos
-
-
-def _b64url_decode(text: str) -> bytes:
-    if "=" in text or not re.fullmatch(r"[A-Za-z0-9_-]*", text):
-        raise ValueError("not unpadded base64url")
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except binascii.Error as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]

@@ -14,16 +14,16 @@ the VC 1.1 credentials met in practice) hashes.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Any
 
-from .dataintegrity import rdfc_hash_data
-from .errors import InvalidSignatureError, ProofError
+from .b64 import b64url_decode
+from .cryptosuite import rdfc_hash_data
+from .errors import InvalidSignatureError, JsonInputError, ProofError
 from .keys import verify_ed25519
 from .loader import DocumentLoader
 from .resolver import VerificationMethod
+from .strictjson import parse_json
 
 ED25519_SIGNATURE_2018 = "Ed25519Signature2018"
 
@@ -64,29 +64,14 @@ def parse_detached_jws(jws: Any) -> tuple[str, bytes]:
     encoded_header, payload, encoded_signature = parts
     if payload:
         raise ProofError("the jws must be detached (header..signature): its payload part must be empty")
+    raw_header = b64url_decode(encoded_header, what="the jws protected header", error=ProofError)
     try:
-        header = json.loads(_b64url_decode(encoded_header))
-    except (ValueError, UnicodeDecodeError):
+        header = parse_json(raw_header, max_bytes=4096)
+    except JsonInputError:
         raise ProofError("the jws protected header is not base64url-encoded JSON") from None
     if header != _EXPECTED_HEADER:
         raise ProofError(f"the JWS header must be {{alg: EdDSA, b64: false, crit: [b64]}}, not {json.dumps(header)[:200]}")
-    try:
-        signature = _b64url_decode(encoded_signature)
-    except ValueError:
-        raise InvalidSignatureError("the jws signature is not base64url") from None
+    signature = b64url_decode(encoded_signature, what="the jws signature", error=InvalidSignatureError)
     if len(signature) != 64:
         raise InvalidSignatureError(f"an Ed25519 signature has 64 bytes, this jws {len(signature)}")
     return encoded_header, signature
-
-
-def _b64url_decode(text: str) -> bytes:
-    """Strict unpadded base64url (RFC 7515 §2); raises ``ValueError``."""
-    if not text or "=" in text or not set(text) <= _B64URL:
-        raise ValueError("not unpadded base64url")
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except binascii.Error as exc:
-        raise ValueError(str(exc)) from None
-
-
-_B64URL = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")

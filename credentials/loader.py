@@ -3,20 +3,36 @@
 A URL the manifest does not list is refused with "context not bundled: URL",
 never fetched; a bundled file whose sha256 differs from the manifest is refused.
 Callers may add documents they were given (a test context, a context file the
-operator names) with ``with_documents``; those are theirs to trust.
+operator names) with ``with_documents``; those are theirs to trust, but a bundled
+URL is pinned: no caller can replace what it means (``ContextPinnedError``).
+
+A loader is shared by every thread of a server: its cache only ever gains
+entries, each published whole (``dict.setdefault``), so two threads loading the
+same URL at once agree on one parsed document.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from schemas import CONTEXTS_DIR, CONTEXTS_MANIFEST
 
 from .errors import ContextIntegrityError, ContextNotBundledError, LoaderError
+
+
+class ContextPinnedError(LoaderError):
+    """A caller tried to give its own document for a URL the bundle pins."""
+
+    code = "context_pinned"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(f"context {url} is bundled and pinned: it cannot be replaced")
+        self.url = url
 
 
 class DocumentLoader:
@@ -32,6 +48,9 @@ class DocumentLoader:
         self._files = dict(manifest)
         self._hashes = dict(hashes or {})
         self._extra = dict(extra or {})
+        for url in self._extra:
+            if url in self._files:
+                raise ContextPinnedError(url)
         self._cache: dict[str, Any] = {}
 
     @property
@@ -48,14 +67,14 @@ class DocumentLoader:
         doc = self._cache.get(url)
         if doc is not None:
             return doc
-        if url in self._extra:
-            doc = self._extra[url]
-        elif url in self._files:
+        if url in self._files:
             doc = self._read_pinned(url)
+        elif url in self._extra:
+            doc = self._extra[url]
         else:
             raise ContextNotBundledError(url)
-        self._cache[url] = doc
-        return doc
+        # Publish once: a thread that lost the race returns the winner's document.
+        return self._cache.setdefault(url, doc)
 
     def _read_pinned(self, url: str) -> Any:
         path = self._files[url]
@@ -72,9 +91,21 @@ class DocumentLoader:
         return {"contextUrl": None, "documentUrl": url, "document": self.load(url)}
 
     def with_documents(self, extra: Mapping[str, Any]) -> DocumentLoader:
-        """A loader that also returns these caller-given documents (URL → parsed JSON)."""
+        """A loader that also returns these caller-given documents (URL → parsed JSON).
+
+        Raises ``ContextPinnedError`` for a URL the bundle serves with other
+        content: the contexts a signature's meaning rests on are never the
+        caller's to redefine. A copy equal to the bundled document is dropped.
+        """
+        given: dict[str, Any] = {}
+        for url, document in extra.items():
+            if url in self._files:
+                if document != self.load(url):
+                    raise ContextPinnedError(url)
+                continue
+            given[url] = document
         merged = dict(self._extra)
-        merged.update(extra)
+        merged.update(given)
         return DocumentLoader(self._files, merged, self._hashes)
 
 
@@ -90,12 +121,51 @@ def read_manifest(path: Path = CONTEXTS_MANIFEST) -> tuple[dict[str, Path], dict
 
 
 _DEFAULT: DocumentLoader | None = None
+_DEFAULT_LOCK = threading.Lock()
 
 
 def bundled_loader() -> DocumentLoader:
-    """The process-wide loader over the bundled manifest (built once, then shared)."""
+    """The process-wide loader over the bundled manifest (built once, then shared by every thread)."""
     global _DEFAULT
     if _DEFAULT is None:
-        files, hashes = read_manifest()
-        _DEFAULT = DocumentLoader(files, hashes=hashes)
+        with _DEFAULT_LOCK:
+            if _DEFAULT is None:
+                files, hashes = read_manifest()
+                _DEFAULT = DocumentLoader(files, hashes=hashes)
     return _DEFAULT
+
+
+def require_bundled_contexts(document: Any, loader: DocumentLoader) -> None:
+    """Load every context URL the document names, so that an unbundled one is refused.
+
+    pyld keeps a process-wide cache of resolved contexts keyed by URL; asking our
+    loader first guarantees that a URL this loader does not serve is refused even
+    when another loader put it in that cache.
+    """
+    seen: set[str] = set()
+    pending = list(context_urls(document))
+    while pending:
+        url = pending.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        pending.extend(context_urls(loader.load(url)))
+
+
+def context_urls(node: Any) -> Iterator[str]:
+    """Every context URL named in ``@context`` or ``@import`` anywhere in ``node`` (iteratively: any depth)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, list):
+            stack.extend(reversed(current))
+        elif isinstance(current, dict):
+            for key, value in current.items():
+                if key in ("@context", "@import"):
+                    for ctx in value if isinstance(value, list) else [value]:
+                        if isinstance(ctx, str):
+                            yield ctx
+                        else:
+                            stack.append(ctx)
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)

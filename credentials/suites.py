@@ -1,21 +1,32 @@
-"""Registers the suites beyond the core's eddsa ones with ``credentials.dataintegrity``.
+"""Every proof suite Satchel verifies, listed statically: (proof type, cryptosuite) → suite.
 
-Importing this module registers them; ``register_all`` may be called again at
-no cost (it only (re)sets the same table entries).
+Nothing registers itself at import time: ``dataintegrity.verify_proof`` reads
+this table, which names each suite module directly, so a proof is verified the
+same way whichever modules a program happened to import first.
 """
 
 from __future__ import annotations
 
-from .dataintegrity import DATA_INTEGRITY_PROOF, register_suite
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from .cryptosuite import DATA_INTEGRITY_PROOF, Suite
 from .ecdsa import ECDSA_RDFC_2019, ECDSA_SD_2023, EcdsaRdfc2019, EcdsaSd2023
 from .ed25519_2018 import ED25519_SIGNATURE_2018, Ed25519Signature2018
+from .eddsa import ED25519_SIGNATURE_2020, EDDSA_2022_LEGACY, EDDSA_RDFC_2022, Ed25519Signature2020, EddsaRdfc2022
+
+SUITES: Mapping[tuple[str, str | None], Suite] = MappingProxyType({
+    (DATA_INTEGRITY_PROOF, EDDSA_RDFC_2022): EddsaRdfc2022(),
+    (DATA_INTEGRITY_PROOF, EDDSA_2022_LEGACY): EddsaRdfc2022(),
+    (DATA_INTEGRITY_PROOF, ECDSA_RDFC_2019): EcdsaRdfc2019(),
+    (DATA_INTEGRITY_PROOF, ECDSA_SD_2023): EcdsaSd2023(),
+    (ED25519_SIGNATURE_2020, None): Ed25519Signature2020(),
+    (ED25519_SIGNATURE_2018, None): Ed25519Signature2018(),
+})
 
 
-def register_all() -> None:
-    """Register ``Ed25519Signature2018``, ``ecdsa-rdfc-2019`` and ``ecdsa-sd-2023`` (derived proofs)."""
-    register_suite(ED25519_SIGNATURE_2018, None, Ed25519Signature2018())
-    register_suite(DATA_INTEGRITY_PROOF, ECDSA_RDFC_2019, EcdsaRdfc2019())
-    register_suite(DATA_INTEGRITY_PROOF, ECDSA_SD_2023, EcdsaSd2023())
-
-
-register_all()
+def find_suite(proof: dict[str, Any]) -> Suite | None:
+    """The suite for a proof, or None when Satchel does not know its type."""
+    cryptosuite = proof.get("cryptosuite") if proof.get("type") == DATA_INTEGRITY_PROOF else None
+    return SUITES.get((str(proof.get("type")), cryptosuite if isinstance(cryptosuite, str) else None))

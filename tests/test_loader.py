@@ -10,7 +10,7 @@ import pytest
 
 from credentials.canonical import canonicalize
 from credentials.errors import ContextIntegrityError, ContextNotBundledError
-from credentials.loader import DocumentLoader, bundled_loader, read_manifest
+from credentials.loader import ContextPinnedError, DocumentLoader, bundled_loader, read_manifest
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 
@@ -55,3 +55,21 @@ def test_a_context_one_loader_was_given_is_refused_by_another() -> None:
     assert "https://example.org/extra" in canonicalize(doc, loader=given)
     with pytest.raises(ContextNotBundledError, match="context not bundled"):
         canonicalize(doc, loader=bundled_loader())
+
+
+def test_a_bundled_context_cannot_be_replaced_by_a_caller() -> None:
+    """Pinning lives in the loader itself, so no server or command can redefine what a bundled URL means."""
+    forged = {"@context": {"@vocab": "https://evil.example/#"}}
+    with pytest.raises(ContextPinnedError) as caught:
+        bundled_loader().with_documents({VC_V2: forged})
+    assert caught.value.code == "context_pinned"
+    files, hashes = read_manifest()
+    with pytest.raises(ContextPinnedError):
+        DocumentLoader(files, {VC_V2: forged}, hashes)
+    assert bundled_loader().load(VC_V2) != forged
+
+
+def test_a_copy_equal_to_the_bundled_context_is_accepted_and_changes_nothing() -> None:
+    loader = bundled_loader().with_documents({VC_V2: bundled_loader().load(VC_V2)})
+    assert loader.load(VC_V2) == bundled_loader().load(VC_V2)
+    assert loader.cache_key == bundled_loader().cache_key

@@ -11,6 +11,7 @@ import pytest
 from jsonschema import Draft201909Validator
 
 from credentials.ob3 import (
+    BuildError,
     OB3_ACHIEVEMENT_SCHEMA_URL,
     build_credential,
     hash_email,
@@ -181,8 +182,10 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
 
 @pytest.mark.parametrize("overrides,expected", [(o, e) for _, o, e in BAD_INPUTS], ids=[n for n, _, _ in BAD_INPUTS])
 def test_rejects_bad_input(overrides: dict[str, Any], expected: str) -> None:
-    with pytest.raises(ValueError, match=expected.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(BuildError, match=expected.replace("[", r"\[").replace("]", r"\]")) as caught:
         _build(**overrides)
+    assert caught.value.code == "ob3_build_invalid"
+    assert caught.value.path
 
 
 def test_built_credential_has_no_undefined_terms() -> None:

@@ -11,7 +11,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-import credentials.suites  # noqa: F401  (registers the suites)
 from credentials.dataintegrity import find_suite, rdfc_hash_data, verify_proof
 from credentials.ecdsa import EcdsaRdfc2019, verify_p1363
 from credentials.errors import InvalidSignatureError, ProofError

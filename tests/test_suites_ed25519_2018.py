@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-import credentials.suites  # noqa: F401  (registers the suites)
 from credentials.dataintegrity import rdfc_hash_data, verify_proof
 from credentials.ed25519_2018 import Ed25519Signature2018
 from credentials.errors import InvalidSignatureError, ProofError

@@ -15,14 +15,12 @@ outcome with a stable ``code``, nothing is raised for a bad document.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from credentials.dataintegrity import format_datetime, proofs_of, verify_proof
+from credentials.dataintegrity import proofs_of, verify_proof
 from credentials.errors import CredentialError, KeyResolutionError, LoaderError, ProofError
 from credentials.loader import DocumentLoader
 from credentials.resolver import KeyResolver
@@ -38,8 +36,8 @@ from credentials.statuslist import (
     decode_encoded_list,
     get_status,
 )
-from credentials.vcdm import issuer_id
-from credentials.xsd import parse_datetime
+from credentials.vcdm import as_list, issuer_id
+from credentials.xsd import format_datetime, parse_datetime
 
 StatusValue = Literal["passed", "failed", "not checked"]
 
@@ -82,7 +80,6 @@ def check_status(credential: dict[str, Any], *, status_lists: list[dict[str, Any
     has no ``credentialStatus``). ``now`` is the moment the lists must be valid
     at; a naive ``now`` is taken as UTC.
     """
-    _register_extra_suites()
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
     raw = credential.get("credentialStatus")
@@ -102,7 +99,7 @@ def _check_entry(entry: Any, credential: dict[str, Any], lists: list[dict[str, A
                  loader: DocumentLoader, resolver: KeyResolver, now: datetime) -> StatusOutcome:
     if not isinstance(entry, dict):
         return _failed("status_entry_malformed", "a credentialStatus entry must be a JSON object")
-    entry_types = _as_list(entry.get("type"))
+    entry_types = as_list(entry.get("type"))
     kind = next((t for t in entry_types if t in _LIST_TYPES), None)
     if kind is None:
         shown = ", ".join(str(t) for t in entry_types) or "(no type)"
@@ -140,12 +137,12 @@ def _check_entry(entry: Any, credential: dict[str, Any], lists: list[dict[str, A
         return _not_checked("status_list_missing", f"could not check {_noun(purpose)}: no status list was given")
 
     list_type, subject_type = _LIST_TYPES[kind]
-    if list_type not in _as_list(status_list.get("type")):
+    if list_type not in as_list(status_list.get("type")):
         return _failed("status_list_malformed", f"the status list {list_url} is not a {list_type}")
     subject = status_list.get("credentialSubject")
     if isinstance(subject, list) and len(subject) == 1:
         subject = subject[0]
-    if not isinstance(subject, dict) or subject_type not in _as_list(subject.get("type")):
+    if not isinstance(subject, dict) or subject_type not in as_list(subject.get("type")):
         return _failed("status_list_malformed", f"the status list {list_url}'s credentialSubject is not a {subject_type}")
 
     # The list's own proof, its key's controller, and its issuer.
@@ -165,7 +162,7 @@ def _check_entry(entry: Any, credential: dict[str, Any], lists: list[dict[str, A
         return period
 
     # §3.2: the entry's purpose must be one of the list's.
-    list_purposes = _as_list(subject.get("statusPurpose"))
+    list_purposes = as_list(subject.get("statusPurpose"))
     if purpose not in list_purposes:
         shown = ", ".join(repr(p) for p in list_purposes) or "none"
         return _failed("status_purpose_mismatch",
@@ -293,21 +290,3 @@ def _parse_index(value: Any) -> int | None:
 
 def _noun(purpose: str) -> str:
     return {"revocation": "revocation", "suspension": "suspension"}.get(purpose, "the status message")
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-_SUITES_LOADED = False
-
-
-def _register_extra_suites() -> None:
-    """Import ``credentials.suites`` when it exists: importing it registers the extra proof suites."""
-    global _SUITES_LOADED
-    if not _SUITES_LOADED:
-        if importlib.util.find_spec("credentials.suites") is not None:
-            importlib.import_module("credentials.suites")
-        _SUITES_LOADED = True

@@ -17,8 +17,7 @@ import json
 import re
 from typing import Any
 
-from ..canonical import require_bundled_contexts
-from ..loader import DocumentLoader
+from ..loader import DocumentLoader, require_bundled_contexts
 
 # The probe vocabulary of ``canonical.find_undefined_terms``: expansion maps a
 # property or type that no context defines to this IRI instead of dropping it.
