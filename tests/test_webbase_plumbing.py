@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import stat
+import sys
 import threading
 from pathlib import Path
 
@@ -141,3 +143,57 @@ async def test_serve_until_stopped_reports_sites_and_stops() -> None:
 def test_ipv6_urls_are_bracketed() -> None:
     assert http_url("::1", 8080) == "http://[::1]:8080"
     assert http_url("localhost", 80) == "http://localhost:80"
+
+
+SERVE_SCRIPT = """
+import sys
+from aiohttp import web
+from webbase.app import make_app
+from webbase.runner import serve_forever
+
+NAME = web.AppKey("name", str)
+
+async def hello(request):
+    return web.json_response({"app": request.app[NAME]})
+
+async def cleanup(app):
+    print("cleaned", app[NAME], flush=True)
+
+apps = []
+for name in ("issuer", "wallet"):
+    app = make_app()
+    app[NAME] = name
+    app.router.add_get("/", hello)
+    app.on_cleanup.append(cleanup)
+    apps.append((app, "127.0.0.1", 0))
+
+serve_forever(apps, on_started=lambda sites: print(" ".join(site.url for site in sites), flush=True))
+print("stopped", flush=True)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+async def test_serve_forever_stops_gracefully_on_a_signal(tmp_path: Path, signum: int) -> None:
+    from conftest import NETGUARD_DIR
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-W", "error", "-c", SERVE_SCRIPT,
+        stdout=asyncio.subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(NETGUARD_DIR)),
+    )
+    assert process.stdout is not None
+    try:
+        urls = (await asyncio.wait_for(process.stdout.readline(), 30)).decode().split()
+        assert len(urls) == 2
+        async with aiohttp.ClientSession() as client:
+            for url, name in zip(urls, ["issuer", "wallet"]):
+                async with client.get(url + "/") as response:
+                    assert await response.json() == {"app": name}
+        process.send_signal(signum)
+        rest = (await asyncio.wait_for(process.stdout.read(), 30)).decode().split("\n")
+        assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert sorted(line for line in rest if line.startswith("cleaned")) == ["cleaned issuer", "cleaned wallet"]
+    assert "stopped" in rest
