@@ -3,6 +3,16 @@
 did:key resolves from the DID itself. did:web and https keys come only from
 controller documents the caller was given (a user's ``--did-document``, later the
 trust registry): without one the key is "not resolvable offline", never fetched.
+
+Whose key is it? A verification method belongs to the DID whose *own* document
+lists it (DID Core §5.3, verification relationships), and only for the
+relationships that document lists it under. A document speaks only for the DID
+in its ``id``: a method in the document of ``did:web:evil.example`` whose JSON
+says ``"controller": "did:key:z6Mk…district"`` is still a key of
+``did:web:evil.example`` here, because the district's own document (for a
+did:key, the one derived from the key) does not list it. So
+``VerificationMethod.controller`` is always the DID of the document the method
+was found in, and the claimed controller only becomes a note.
 """
 
 from __future__ import annotations
@@ -16,14 +26,41 @@ import base58
 
 from .didkey import DID_KEY_PREFIX, decode_public_key, did_key_fingerprint
 from .errors import DidKeyError, KeyResolutionError, MultibaseError
-from .multibase import ED25519_PUB, P256_PUB, P384_PUB, decode_base58btc, split_multicodec
+from .multibase import (
+    ED25519_PUB,
+    P256_PUB,
+    P384_PUB,
+    decode_base58btc,
+    split_multicodec,
+)
 
 _CURVE_BY_PREFIX = {ED25519_PUB: "Ed25519", P256_PUB: "P-256", P384_PUB: "P-384"}
+
+ASSERTION_METHOD = "assertionMethod"
+AUTHENTICATION = "authentication"
+# The verification relationships a signature can be made under (DID Core §5.3).
+RELATIONSHIPS = (ASSERTION_METHOD, AUTHENTICATION, "capabilityInvocation", "capabilityDelegation")
+# The did:key Method §3.1.2 (document creation) lists its one key under every one of them.
+_DID_KEY_RELATIONSHIPS = frozenset(RELATIONSHIPS)
+# A multibase or base58 public key is under 100 characters (P-384 compressed: 67); longer is refused before decoding.
+MAX_ENCODED_KEY = 256
+
+
+class MethodNotAuthorizedError(KeyResolutionError):
+    """The method exists, but its DID's own document does not list it under the proof's purpose."""
+
+    code = "method_not_authorized"
 
 
 @dataclass(frozen=True)
 class VerificationMethod:
-    """A resolved key: who controls it, what kind it is, its raw public bytes."""
+    """A resolved key: whose it is, what kind it is, its raw public bytes.
+
+    ``controller`` is the DID whose own document lists the method (for a did:key,
+    the did:key itself); ``relationships`` are the verification relationships
+    that document lists it under. Nothing a method's JSON says about itself
+    changes either.
+    """
 
     id: str
     controller: str
@@ -31,6 +68,11 @@ class VerificationMethod:
     curve: str  # "Ed25519", "P-256" (compressed SEC1), or "P-384".
     public_key: bytes
     note: str | None = None
+    relationships: frozenset[str] = frozenset()
+
+    def authorized_for(self, purpose: str) -> bool:
+        """True when the controller's own document lists this method under ``purpose``."""
+        return purpose in self.relationships
 
 
 class KeyResolver:
@@ -48,7 +90,13 @@ class KeyResolver:
         return sorted(self._documents)
 
     def resolve(self, url: str, *, purpose: str | None = None) -> VerificationMethod:
-        """Return the verification method ``url`` names, authorised for ``purpose`` where the document says."""
+        """Return the verification method ``url`` names, from the document of the DID in ``url``.
+
+        Only the document whose ``id`` is the part of ``url`` before ``#`` is
+        consulted. With ``purpose``, the method must be listed under that
+        relationship in that document (by reference, relative ``#fragment``, or
+        embedded), else ``MethodNotAuthorizedError``.
+        """
         if not isinstance(url, str) or not url:
             raise KeyResolutionError("the proof has no verificationMethod")
         if url.startswith(DID_KEY_PREFIX):
@@ -56,13 +104,16 @@ class KeyResolver:
         controller = url.split("#", 1)[0]
         doc = self._documents.get(controller)
         if doc is None:
-            raise KeyResolutionError(f"key not resolvable offline ({url}): give its controller document with --did-document")
+            raise KeyResolutionError(f"key not resolvable offline ({url}): give the DID document of {controller}")
         method = _find_method(doc, url)
         if method is None:
-            raise KeyResolutionError(f"controller document {controller} has no verification method {url}")
-        if purpose and purpose in doc and not _lists(doc[purpose], url):
-            raise KeyResolutionError(f"{url} is not authorised for {purpose} in its controller document")
-        return _method_from_json(method, default_controller=controller)
+            raise KeyResolutionError(f"the DID document of {controller} has no verification method {url}")
+        relationships = frozenset(name for name in RELATIONSHIPS if name in doc and _lists(doc[name], url))
+        if purpose and purpose not in relationships:
+            listed = ", ".join(sorted(relationships)) or "no verification relationship"
+            raise MethodNotAuthorizedError(
+                f"{url} is not authorized for {purpose}: the DID document of {controller} lists it under {listed}")
+        return _method_from_json(method, controller=controller, relationships=relationships)
 
 
 def _resolve_did_key(url: str) -> VerificationMethod:
@@ -76,7 +127,7 @@ def _resolve_did_key(url: str) -> VerificationMethod:
     note = None if fragment else f"bare did:key as verificationMethod, resolved to its only key {base}#{fingerprint}"
     return VerificationMethod(
         id=f"{base}#{fingerprint}", controller=base, type="Multikey", curve="Ed25519",
-        public_key=decode_public_key(fingerprint), note=note,
+        public_key=decode_public_key(fingerprint), note=note, relationships=_DID_KEY_RELATIONSHIPS,
     )
 
 
@@ -90,12 +141,17 @@ def _resolve_did_key_any_curve(url: str) -> VerificationMethod:
     if fragment and fragment != fingerprint:
         raise KeyResolutionError(f"{url}: the fragment does not name this did:key's key")
     return VerificationMethod(id=f"{base}#{fingerprint}", controller=base, type="Multikey",
-                              curve=_CURVE_BY_PREFIX[prefix], public_key=key)
+                              curve=_CURVE_BY_PREFIX[prefix], public_key=key, relationships=_DID_KEY_RELATIONSHIPS)
 
 
 def _lists(relationship: Any, url: str) -> bool:
+    """True when a relationship lists ``url`` by reference, relative ``#fragment`` or embedded method."""
+    names = {url}
+    if "#" in url:
+        names.add("#" + url.split("#", 1)[1])
     items = relationship if isinstance(relationship, list) else [relationship]
-    return any(item == url or (isinstance(item, dict) and item.get("id") == url) for item in items)
+    return any((isinstance(item, str) and item in names) or (isinstance(item, dict) and item.get("id") in names)
+               for item in items)
 
 
 def _find_method(doc: dict[str, Any], url: str) -> dict[str, Any] | None:
@@ -108,12 +164,24 @@ def _find_method(doc: dict[str, Any], url: str) -> dict[str, Any] | None:
     return None
 
 
-def _method_from_json(method: dict[str, Any], *, default_controller: str) -> VerificationMethod:
+def _method_from_json(method: dict[str, Any], *, controller: str,
+                      relationships: frozenset[str]) -> VerificationMethod:
+    """The method as a key of ``controller`` (the document's DID); a different claimed controller is noted only."""
     vm_id = str(method.get("id"))
-    controller = method.get("controller", default_controller)
-    if not isinstance(controller, str):
+    if vm_id.startswith("#"):
+        vm_id = controller + vm_id
+    claimed = method.get("controller", controller)
+    if not isinstance(claimed, str):
         raise KeyResolutionError(f"{vm_id}: controller must be a string")
+    note = None
+    if claimed != controller:
+        note = (f"{_shown(vm_id)} says its controller is {_shown(claimed)}, but it was found in the DID document of "
+                f"{_shown(controller)}: it is treated as that DID's key, since only the claimed controller's own DID "
+                "document could make it theirs")
     kind = str(method.get("type", ""))
+    encoded = next((method[name] for name in ("publicKeyMultibase", "publicKeyBase58") if name in method), None)
+    if encoded is not None and (not isinstance(encoded, str) or len(encoded) > MAX_ENCODED_KEY):
+        raise KeyResolutionError(f"{_shown(vm_id)}: the public key is not a string of at most {MAX_ENCODED_KEY} characters")
     try:
         if "publicKeyMultibase" in method:
             prefix, key = split_multicodec(decode_base58btc(method["publicKeyMultibase"]), ED25519_PUB, P256_PUB, P384_PUB)
@@ -123,24 +191,41 @@ def _method_from_json(method: dict[str, Any], *, default_controller: str) -> Ver
         elif "publicKeyJwk" in method:
             key, curve = _key_from_jwk(method["publicKeyJwk"])
         else:
-            raise KeyResolutionError(f"{vm_id}: no publicKeyMultibase, publicKeyBase58 or publicKeyJwk")
+            raise KeyResolutionError(f"{_shown(vm_id)}: no publicKeyMultibase, publicKeyBase58 or publicKeyJwk")
     except (MultibaseError, ValueError) as exc:
-        raise KeyResolutionError(f"{vm_id}: unreadable public key ({exc})") from None
+        raise KeyResolutionError(f"{_shown(vm_id)}: unreadable public key ({exc})") from None
     if curve == "Ed25519" and len(key) != 32:
         raise KeyResolutionError(f"{vm_id}: an Ed25519 key has 32 bytes, this one {len(key)}")
-    return VerificationMethod(id=vm_id, controller=controller, type=kind, curve=curve, public_key=key)
+    return VerificationMethod(id=vm_id, controller=controller, type=kind, curve=curve, public_key=key, note=note,
+                              relationships=relationships)
+
+
+def _shown(value: str, limit: int = 200) -> str:
+    """A value from a document, cut for a message: an attacker's 400,000-character id stays out of the report."""
+    return value if len(value) <= limit else value[:limit] + "…"
 
 
 def _key_from_jwk(jwk: Any) -> tuple[bytes, str]:
+    """The raw public key of an Ed25519 (OKP) or P-256/P-384 (EC, compressed) JWK; ``KeyResolutionError`` otherwise."""
     if not isinstance(jwk, dict):
-        raise ValueError("publicKeyJwk is not an object")
+        raise KeyResolutionError("publicKeyJwk is not an object")
 
-    def b64(value: str) -> bytes:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    def coordinate(name: str, size: int) -> bytes:
+        value = jwk.get(name)
+        if not isinstance(value, str) or len(value) > 128:
+            raise KeyResolutionError(f"publicKeyJwk has no usable {name!r}")
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        except ValueError:
+            raise KeyResolutionError(f"publicKeyJwk {name!r} is not base64url") from None
+        if len(raw) != size:
+            raise KeyResolutionError(f"publicKeyJwk {name!r} has {len(raw)} bytes, not {size}")
+        return raw
 
     if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
-        return b64(jwk["x"]), "Ed25519"
+        return coordinate("x", 32), "Ed25519"
     if jwk.get("kty") == "EC" and jwk.get("crv") in ("P-256", "P-384"):
-        x, y = b64(jwk["x"]), b64(jwk["y"])
+        size = 32 if jwk["crv"] == "P-256" else 48
+        x, y = coordinate("x", size), coordinate("y", size)
         return bytes([2 + (y[-1] & 1)]) + x, str(jwk["crv"])
-    raise ValueError(f"unsupported JWK key type {jwk.get('kty')}/{jwk.get('crv')}")
+    raise KeyResolutionError(f"unsupported JWK key type {str(jwk.get('kty'))[:32]}/{str(jwk.get('crv'))[:32]}")

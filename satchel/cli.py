@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from credentials.errors import CredentialError
+from issuer_node import cli as issuer_cli
 
 from . import cmd_core, cmd_verify
 from .clio import EXIT_FAILED, EXIT_USAGE, UsageError
@@ -16,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cmd_core.add_parsers(sub)
     cmd_verify.add_parser(sub)
+    issuer_cli.add_parser(sub)
     return parser
 
 

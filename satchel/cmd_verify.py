@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from credentials.errors import CredentialError
 from credentials.resolver import KeyResolver
@@ -11,7 +11,17 @@ from verifier.inputs import InputError, read_input
 from verifier.registry import TrustRegistry
 from verifier.verify import VerifyOptions, verify
 
-from .clio import EXIT_FAILED, EXIT_OK, UsageError, loader_with_contexts, parse_moment, print_json, read_bytes, read_json, read_json_object
+from .clio import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    loader_with_contexts,
+    parse_moment,
+    print_json,
+    read_bytes,
+    read_json,
+    read_json_object,
+)
 
 DESCRIPTION = """\
 Verify a credential or presentation offline and report every check
@@ -23,7 +33,17 @@ Accepts a JSON credential or presentation, a compact VC-JWT, a baked PNG
 standard input. No network access: did:key is decoded locally, contexts are
 bundled, other keys come only from --did-document files.
 
-Exit status: 0 verified, 1 a check failed (or a needed check could not run),
+The report starts with what the badge is (name, issuer as the credential
+names it, recipient, dates, evidence) and a headline: VERIFIED; "VERIFIED,
+but ..." naming each check that could not run (no status list, no trust
+registry, no challenge asked for, a recipient no key can prove) and what to
+do; or NOT VERIFIED.
+
+Exit status: 0 verified: no check failed and a proof passed (checks that
+could not run are named in the headline and in the JSON's "not_checked");
+1 not verified: a check failed, or no proof could be checked (a did:web or
+https key without its document, say), or a presented credential did not
+verify, or, with --require-status, a status could not be checked;
 2 bad usage or unreadable input."""
 
 
@@ -31,7 +51,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("verify", help="verify a credential or presentation offline",
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", metavar="FILE|-", help="credential, presentation, VC-JWT, baked PNG/SVG, or - for stdin")
-    p.add_argument("--json", action="store_true", help='print the report as JSON: {"verified", "checks": [{"name", "status", "code", "detail"}], ...}')
+    p.add_argument("--json", action="store_true",
+                   help='print the report as JSON: {"verified", "headline", "not_checked": [names], "badge" (or "badges"), '
+                        '"checks": [{"name", "status", "code", "detail"}], ...}')
     p.add_argument("--challenge", metavar="C", help="the challenge the presentation's proof must carry")
     p.add_argument("--domain", metavar="D", help="the domain the presentation's proof must carry")
     p.add_argument("--at", metavar="ISO8601", help="verify as of this moment (validity period, status list validity); default now")
@@ -39,7 +61,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="a DID or controller document whose keys you trust (did:web, https issuers); repeatable")
     p.add_argument("--status-list", metavar="FILE", action="append", default=[],
                    help="a status list credential (BitstringStatusList or StatusList2021) to check revocation against; repeatable")
-    p.add_argument("--registry", metavar="FILE", help='a trust registry {"issuers": [{"id", "name"}]}: report the issuer as known or unknown')
+    p.add_argument("--registry", metavar="FILE",
+                   help='a trust registry, JSON {"issuers": [{"id": DID, "name": NAME}, ...]}: an issuer whose id is '
+                        'listed (exact match) and whose own key signed is reported, and shown, by that name; an issuer '
+                        'not listed fails the registry check (exit 1); a listed issuer whose key did not sign fails it '
+                        'as impersonation suspected')
+    p.add_argument("--require-status", action="store_true",
+                   help="fail (exit 1) when a credential's revocation status could not be checked: no status list "
+                        "given, or no credentialStatus in the credential")
     p.add_argument("--context", metavar="URL=FILE", action="append", help="an extra JSON-LD context you trust (repeatable); bundled ones cannot be replaced")
     p.add_argument("--online", action="store_true",
                    help="allow fetching did:web documents over https (timeout 10 s, 1 MiB, no redirect to another host); off by default")
@@ -67,10 +96,10 @@ def run_verify(args: argparse.Namespace) -> int:
         except CredentialError as exc:
             raise UsageError(f"{args.registry}: {exc}") from None
     options = VerifyOptions(
-        now=parse_moment(args.at, option="--at") if args.at else datetime.now(timezone.utc),
+        now=parse_moment(args.at, option="--at") if args.at else datetime.now(UTC),
         challenge=args.challenge, domain=args.domain, loader=loader_with_contexts(args.context), resolver=resolver,
         status_lists=tuple(read_json_object(path, what="status list credential") for path in args.status_list),
-        registry=registry, clock=datetime.now(timezone.utc),
+        registry=registry, clock=datetime.now(UTC), require_status=args.require_status,
     )
     target = parsed.document if parsed.document is not None else parsed.jwt
     assert target is not None

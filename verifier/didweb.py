@@ -2,15 +2,23 @@
 
 This is the one place the verifier may touch the network, and only when the
 user asks. Spec: did:web Method Specification §3.2 (DID to HTTPS URL).
+
+A fetched document is used exactly like a ``--did-document``: it speaks only for
+the DID in its ``id`` (which must be the DID it was fetched for), so a key in
+``did:web:evil.example``'s document never becomes another DID's key, whatever
+its ``controller`` property says (``credentials.resolver``).
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
+
+from credentials.errors import CredentialError
 
 TIMEOUT_SECONDS = 10
 MAX_BYTES = 1024 * 1024
@@ -39,9 +47,10 @@ class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def fetch_did_document(did: str) -> dict[str, Any]:
+def fetch_did_document(did: str, *, tls: ssl.SSLContext | None = None) -> dict[str, Any]:
+    """Fetch and check the DID document of ``did`` (``tls``: the certificate policy, default the system's)."""
     url = did_web_url(did)
-    opener = urllib.request.build_opener(_SameHostRedirects())
+    opener = urllib.request.build_opener(_SameHostRedirects(), urllib.request.HTTPSHandler(context=tls))
     try:
         with opener.open(urllib.request.Request(url, headers={"Accept": "application/did+json, application/json"}),
                          timeout=TIMEOUT_SECONDS) as response:
@@ -59,7 +68,8 @@ def fetch_did_document(did: str) -> dict[str, Any]:
     return doc
 
 
-def fetch_did_web_documents(document: Any, *, known: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def fetch_did_web_documents(document: Any, *, known: list[dict[str, Any]],
+                            tls: ssl.SSLContext | None = None) -> list[dict[str, Any]]:
     """Fetch the did:web controllers named by the document's proofs that the user did not give."""
     have = {doc.get("id") for doc in known}
     wanted: set[str] = set()
@@ -81,14 +91,14 @@ def fetch_did_web_documents(document: Any, *, known: list[dict[str, Any]]) -> li
             header, payload, _, _ = decode_jwt(document)
             walk(header)
             walk(payload)
-        except Exception:
+        except (CredentialError, ValueError, RecursionError):
             return []
     else:
         walk(document)
     fetched = []
     for did in sorted(wanted - have):
         try:
-            fetched.append(fetch_did_document(did))
+            fetched.append(fetch_did_document(did, tls=tls))
         except DidWebError:
             continue  # The proof then reports the key as not resolvable, naming it.
     return fetched

@@ -3,11 +3,24 @@
 Offline by construction: contexts come from the loader, keys from the resolver,
 status lists from the caller. Primitives raise; every check here catches its own
 errors and reports them, so a bad document yields a report, never an exception.
+
+Who signed? A proof shows that a key signed; ``issuer-key`` asks whether that key
+is the issuer's: the issuer's *own* DID document (for a did:key, the one derived
+from the key) must list it under ``assertionMethod`` (``credentials.resolver``
+reads a method as a key of the DID whose document lists it, whatever the
+method's JSON claims). For presentations, the ``holder`` check binds the signer
+(a key its DID's document lists under ``authentication``) to every credential it
+presents; the rule is in ``verifier.binding``.
+
+Status list credentials carried inside a presentation's ``verifiableCredential``
+(``BitstringStatusListCredential``, ``StatusList2021Credential``) are used to
+check the other credentials' status, as a wallet's share link carries them; they
+are not presented badges. Each list's own proof and issuer are still checked.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,17 +29,26 @@ from credentials.canonical import find_undefined_terms, require_bundled_contexts
 from credentials.dataintegrity import find_suite, proofs_of, verify_proof
 from credentials.errors import CredentialError, KeyResolutionError, UndefinedTermError
 from credentials.loader import DocumentLoader, bundled_loader
-from credentials.resolver import KeyResolver, VerificationMethod
+from credentials.resolver import (
+    ASSERTION_METHOD,
+    AUTHENTICATION,
+    KeyResolver,
+    MethodNotAuthorizedError,
+    VerificationMethod,
+)
 from credentials.vcdm import issuer_id
 
+from .binding import check_holder
 from .dates import format_moment, parse_datetime
 from .registry import TrustRegistry
 from .report import FAILED, NOT_CHECKED, PASSED, Check, Report
+from .summary import BadgeSummary, summarize
 
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_TYPES = {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"}
 _OB3_SCHEMA_MARK = "/spec/ob/v3p0/schema/"
+STATUS_LIST_TYPES = {"BitstringStatusListCredential", "StatusList2021Credential"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +66,9 @@ class VerifyOptions:
     # The real present, for "proof created in the future"; ``now`` may be a
     # moment in the past (``--at``) at which a proof made later is still fine.
     clock: datetime | None = None
+    # A status that could not be checked fails the document (``--require-status``),
+    # a credential without any credentialStatus included.
+    require_status: bool = False
 
     @property
     def present(self) -> datetime:
@@ -63,20 +88,32 @@ def verify(document: dict[str, Any] | str, options: VerifyOptions) -> Report:
 
 
 def verify_credential(credential: dict[str, Any], options: VerifyOptions, *,
-                      jwt_checks: tuple[Check, ...] = ()) -> Report:
+                      jwt_checks: tuple[Check, ...] = (), jwt_methods: tuple[VerificationMethod, ...] = (),
+                      badge: BadgeSummary | None = None) -> Report:
+    """Verify a credential given as JSON (``jwt_*``: the checks and key of the VC-JWT it was decoded from)."""
     checks: list[Check] = [_syntax_credential(credential)]
     notes: list[str] = []
     checks.append(_contexts(credential, options))
-    proof_checks, methods = _proofs(credential, options, purpose="assertionMethod", notes=notes)
+    proof_checks, methods, refused = _proofs(credential, options, purpose=ASSERTION_METHOD, notes=notes)
+    if jwt_checks and [c.code for c in proof_checks] == ["no_proof"]:
+        proof_checks = []
     checks.extend(jwt_checks)
     checks.extend(proof_checks)
     issuer = issuer_id(credential)
-    for method in methods:
-        checks.append(_issuer_key(method, issuer))
+    key_checks = [_issuer_key(method, issuer) for method in (*jwt_methods, *methods)]
+    key_checks += [Check("issuer-key", FAILED, exc.code, f"{exc}: the issuer's own DID document does not let this "
+                         "key sign credentials", exc.path) for exc in refused]
+    checks.extend(key_checks)
     checks.append(_schema(credential))
     checks.append(_validity(credential, options))
     checks.extend(_status(credential, options))
-    checks.append(_registry(issuer, options))
+    registry = _registry(issuer, options, key_checks)
+    checks.append(registry)
+    badge = badge if badge is not None else summarize(credential)
+    if badge is not None and registry.status == PASSED and options.registry is not None:
+        name = options.registry.name_of(issuer or "")
+        if name is not None:
+            badge = badge.confirmed(name)
     nested = _nested_credentials(credential, options)
     if nested:
         # An embedded endorsement is a third party's claim that the outer proof
@@ -88,7 +125,7 @@ def verify_credential(credential: dict[str, Any], options: VerifyOptions, *,
             detail += f"; not verified: {', '.join(failed)} (see the sub-reports; the outer verdict does not depend on them)"
         checks.append(Check("nested", NOT_CHECKED if failed else PASSED,
                             "nested_not_verified" if failed else "nested_verified", detail))
-    return Report("credential", tuple(checks), _id(credential), tuple(nested), tuple(notes))
+    return Report("credential", tuple(checks), _id(credential), tuple(nested), tuple(notes), badge)
 
 
 def verify_presentation(presentation: dict[str, Any], options: VerifyOptions) -> Report:
@@ -99,20 +136,27 @@ def verify_presentation(presentation: dict[str, Any], options: VerifyOptions) ->
     else:
         checks.append(Check("syntax", PASSED, "well_formed", "a VerifiablePresentation"))
     checks.append(_contexts(presentation, options))
-    proof_checks, methods = _proofs(presentation, options, purpose="authentication", notes=notes)
+    proof_checks, methods, refused = _proofs(presentation, options, purpose=AUTHENTICATION, notes=notes)
     checks.extend(proof_checks)
     holder = presentation.get("holder")
     holder = holder.get("id") if isinstance(holder, dict) else holder
     checks.extend(_challenge_domain(presentation, options))
-    credentials = presentation.get("verifiableCredential", [])
-    credentials = credentials if isinstance(credentials, list) else [credentials]
+    credentials = _as_list(presentation.get("verifiableCredential"))
+    carried = tuple(item for item in credentials if isinstance(item, dict) and set(_types(item)) & STATUS_LIST_TYPES)
+    if carried:
+        notes.append(f"{len(carried)} status list credential(s) carried by the presentation used to check revocation")
+        options = replace(options, status_lists=options.status_lists + carried)
     nested: list[tuple[str, Report]] = []
     for index, item in enumerate(credentials):
-        item = _unwrap_enveloped(item)
-        report = verify(item, options) if isinstance(item, (dict, str)) else Report(
-            "unknown", (Check("syntax", FAILED, "not_json_object", "not a credential object or VC-JWT"),))
+        if any(item is list_credential for list_credential in carried):
+            continue
+        report = _verify_presented(item, options)
         nested.append((f"verifiableCredential[{index}]", report))
-    checks.append(_holder(holder, methods, credentials))
+    if refused:
+        checks.append(Check("holder", FAILED, refused[0].code, f"{refused[0]}: the signer's own DID document does not "
+                            "let this key authenticate", refused[0].path))
+    else:
+        checks.append(check_holder(holder, [method.controller for method in methods], nested))
     if nested:
         failed = [label for label, report in nested if not report.verified]
         checks.append(Check("nested", FAILED if failed else PASSED, "nested_failed" if failed else "nested_verified",
@@ -159,12 +203,14 @@ def _contexts(document: dict[str, Any], options: VerifyOptions) -> Check:
 
 
 def _proofs(document: dict[str, Any], options: VerifyOptions, *, purpose: str,
-            notes: list[str]) -> tuple[list[Check], list[VerificationMethod]]:
+            notes: list[str]) -> tuple[list[Check], list[VerificationMethod], list[MethodNotAuthorizedError]]:
+    """One check per proof; the keys of those that verified; the refusals of keys not authorized for ``purpose``."""
     proofs = proofs_of(document)
     if not proofs:
-        return [Check("proof", FAILED, "no_proof", "the document has no proof")], []
+        return [Check("proof", FAILED, "no_proof", "the document has no proof")], [], []
     checks: list[Check] = []
     methods: list[VerificationMethod] = []
+    refused: list[MethodNotAuthorizedError] = []
     for index, proof in enumerate(proofs):
         label = _suite_label(proof)
         path = f"$.proof[{index}]" if isinstance(document.get("proof"), list) else "$.proof"
@@ -174,6 +220,11 @@ def _proofs(document: dict[str, Any], options: VerifyOptions, *, purpose: str,
             continue
         try:
             result = verify_proof(document, proof, loader=options.loader, resolver=options.resolver, purpose=purpose)
+        except MethodNotAuthorizedError as exc:
+            exc.path = exc.path or f"{path}.verificationMethod"
+            refused.append(exc)
+            checks.append(Check("proof", NOT_CHECKED, exc.code, f"{label}: signature not checked: {exc}", path))
+            continue
         except KeyResolutionError as exc:
             checks.append(Check("proof", NOT_CHECKED, exc.code, f"{label}: not checked: {exc}", path))
             continue
@@ -193,14 +244,20 @@ def _proofs(document: dict[str, Any], options: VerifyOptions, *, purpose: str,
         notes.extend(result.notes)
         methods.append(result.method)
         checks.append(Check("proof", PASSED, "signature_valid", f"{label} signature by {result.method.id} verified", path))
-    return checks, methods
+    return checks, methods, refused
 
 
 def _issuer_key(method: VerificationMethod, issuer: str | None) -> Check:
+    """The key is the issuer's when the issuer's own DID document lists it under assertionMethod."""
+    if issuer is not None and method.controller == issuer and method.authorized_for(ASSERTION_METHOD):
+        where = "the issuer's own did:key" if issuer.startswith("did:key:") else "listed under assertionMethod in the issuer's own DID document"
+        return Check("issuer-key", PASSED, "issuer_controls_key", f"signed by {method.id}, {where}")
     if issuer is not None and method.controller == issuer:
-        return Check("issuer-key", PASSED, "issuer_controls_key", f"signed by {method.id}, which is the issuer's key")
+        return Check("issuer-key", FAILED, "method_not_authorized",
+                     f"signed by {method.id}, which the issuer's DID document does not list under assertionMethod")
     return Check("issuer-key", FAILED, "issuer_key_mismatch",
-                 f"the signing key {method.id} is controlled by {method.controller}, not by the issuer {issuer}")
+                 f"the credential names {issuer} as its issuer, but it was signed by {method.id}, a key of "
+                 f"{method.controller} that the issuer's own DID document does not list: the issuer did not sign it")
 
 
 def _schema(credential: dict[str, Any]) -> Check:
@@ -251,20 +308,35 @@ def _validity(credential: dict[str, Any], options: VerifyOptions) -> Check:
 
 def _status(credential: dict[str, Any], options: VerifyOptions) -> list[Check]:
     if "credentialStatus" not in credential:
-        return [Check("status", NOT_CHECKED, "no_status", "the credential has no credentialStatus; revocation cannot be checked")]
-    from .status import check_status
+        checks = [Check("status", NOT_CHECKED, "no_status", "the credential has no credentialStatus; revocation cannot be checked")]
+    else:
+        from .status import check_status
 
-    outcomes = check_status(credential, status_lists=list(options.status_lists), loader=options.loader,
-                            resolver=options.resolver, now=options.now)
-    return [Check("status", outcome.status, outcome.code, outcome.detail) for outcome in outcomes]
+        outcomes = check_status(credential, status_lists=list(options.status_lists), loader=options.loader,
+                                resolver=options.resolver, now=options.now)
+        checks = [Check("status", outcome.status, outcome.code, outcome.detail) for outcome in outcomes]
+    if options.require_status:
+        # The caller must know the status: one that could not be checked is a failure.
+        checks = [replace(c, status=FAILED, detail=f"{c.detail} (a checked status was required)")
+                  if c.status == NOT_CHECKED else c for c in checks]
+    return checks
 
 
-def _registry(issuer: str | None, options: VerifyOptions) -> Check:
+def _registry(issuer: str | None, options: VerifyOptions, key_checks: list[Check]) -> Check:
+    """Name the issuer from the registry, but only when the issuer's own key signed: never name an impersonated one."""
     if options.registry is None:
         return Check("registry", NOT_CHECKED, "no_registry", "no trust registry was given: who holds the issuer's key is not known")
     name = options.registry.name_of(issuer or "")
     if name is None:
         return Check("registry", FAILED, "issuer_unknown", f"the issuer {issuer} is not in the trust registry")
+    if any(c.status == FAILED for c in key_checks):
+        return Check("registry", FAILED, "impersonation_suspected",
+                     f"impersonation suspected: the credential names {issuer}, which the trust registry lists, but it "
+                     "was not signed by a key of theirs (see issuer-key)")
+    if not any(c.status == PASSED for c in key_checks):
+        return Check("registry", NOT_CHECKED, "issuer_unproven",
+                     f"the credential names {issuer}, which the trust registry lists, but no verified proof shows that "
+                     "they signed it")
     return Check("registry", PASSED, "issuer_known", f"the issuer is {name} ({issuer}), listed in the trust registry")
 
 
@@ -282,25 +354,6 @@ def _challenge_domain(presentation: dict[str, Any], options: VerifyOptions) -> l
     return out
 
 
-def _holder(holder: Any, methods: list[VerificationMethod], credentials: list[Any]) -> Check:
-    if not isinstance(holder, str):
-        return Check("holder", NOT_CHECKED, "no_holder", "the presentation names no holder")
-    if not methods:
-        return Check("holder", NOT_CHECKED, "holder_unproven", f"no verified proof binds the presentation to {holder}")
-    if not any(method.controller == holder for method in methods):
-        return Check("holder", FAILED, "holder_key_mismatch", f"the presentation was signed by {methods[0].controller}, not by its holder {holder}")
-    strangers = []
-    for index, credential in enumerate(credentials):
-        subjects = credential.get("credentialSubject") if isinstance(credential, dict) else None
-        for subject in _as_list(subjects):
-            subject_id = subject.get("id") if isinstance(subject, dict) else None
-            if isinstance(subject_id, str) and subject_id != holder:
-                strangers.append(f"verifiableCredential[{index}] is about {subject_id}")
-    if strangers:
-        return Check("holder", FAILED, "subject_not_holder", "; ".join(strangers))
-    return Check("holder", PASSED, "holder_signed", f"signed by the holder {holder}, the subject of every credential that names one")
-
-
 def _nested_credentials(credential: dict[str, Any], options: VerifyOptions) -> list[tuple[str, Report]]:
     """Endorsements inside an achievement or profile, and the credentials inside a CLR."""
     found: list[tuple[str, Any]] = []
@@ -314,10 +367,7 @@ def _nested_credentials(credential: dict[str, Any], options: VerifyOptions) -> l
                 if key == "proof" or key == "@context":
                     continue
                 child = f"{path}.{key}"
-                if key in ("endorsement", "verifiableCredential"):
-                    for index, item in enumerate(_as_list(value)):
-                        found.append((f"{child}[{index}]", item))
-                elif key == "endorsementJwt":
+                if key in ("endorsement", "verifiableCredential", "endorsementJwt"):
                     for index, item in enumerate(_as_list(value)):
                         found.append((f"{child}[{index}]", item))
                 else:
@@ -334,17 +384,63 @@ def _verify_jwt(token: str, options: VerifyOptions) -> Report:
     try:
         result = verify_vc_jwt(token, resolver=options.resolver, now=options.now)
     except KeyResolutionError as exc:
-        return Report("credential", (Check("proof", NOT_CHECKED, exc.code, f"VC-JWT: not checked: {exc}"),))
+        return Report("credential", (Check("proof", NOT_CHECKED, exc.code, f"VC-JWT: not checked: {exc}"),),
+                      badge=_jwt_badge(token))
     except CredentialError as exc:
-        return Report("credential", (Check("proof", FAILED, exc.code, f"VC-JWT: {exc}"),))
+        checks = [Check("proof", FAILED, exc.code, f"VC-JWT: {exc}", exc.path)]
+        stranger = _jwt_foreign_key(token)
+        if stranger is not None:
+            checks.append(stranger)
+        return Report("credential", tuple(checks), badge=_jwt_badge(token))
     jwt_check = Check("proof", PASSED, "signature_valid", f"VC-JWT ({result.form}) EdDSA signature by {result.method.id} verified")
-    credential = result.credential
-    report = verify_credential(credential, options, jwt_checks=(jwt_check,))
-    checks = [c for c in report.checks if not (c.name == "proof" and c.code == "no_proof")]
-    issuer = issuer_id(credential)
-    if not any(c.name == "issuer-key" for c in checks):
-        checks.insert(checks.index(jwt_check) + 1, _issuer_key(result.method, issuer))
-    return Report("credential", tuple(checks), report.document_id, report.nested, report.notes + result.notes)
+    report = verify_credential(result.credential, options, jwt_checks=(jwt_check,), jwt_methods=(result.method,),
+                               badge=_jwt_badge(token, result.credential))
+    return replace(report, notes=report.notes + result.notes)
+
+
+def _jwt_badge(token: str, verified: dict[str, Any] | None = None) -> BadgeSummary | None:
+    """The summary of a VC-JWT's credential (the verified one when given), with the ``sub`` claim as a recipient id.
+
+    Read without verifying when the token failed, so that the report still says what it claims to be.
+    """
+    from credentials.vcjwt import decode_jwt
+
+    try:
+        _, payload, _, _ = decode_jwt(token)
+    except (CredentialError, ValueError, RecursionError):
+        return summarize(verified) if verified is not None else None
+    credential = verified if verified is not None else payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
+    sub = payload.get("sub")
+    return summarize(credential, jwt_subject=sub if isinstance(sub, str) else None)
+
+
+def _jwt_foreign_key(token: str) -> Check | None:
+    """An ``issuer-key`` failure when a refused VC-JWT's ``kid`` names a DID other than its issuer."""
+    from credentials.vcjwt import decode_jwt
+
+    try:
+        header, payload, _, _ = decode_jwt(token)
+    except (CredentialError, ValueError, RecursionError):
+        return None
+    vc = payload.get("vc")
+    issuer = payload.get("iss") or (issuer_id(vc) if isinstance(vc, dict) else issuer_id(payload))
+    kid = header.get("kid")
+    if not isinstance(kid, str) or kid.startswith("#") or not isinstance(issuer, str):
+        return None
+    signer = kid.split("#", 1)[0]
+    if signer == issuer:
+        return None
+    return Check("issuer-key", FAILED, "issuer_key_mismatch",
+                 f"the credential names {issuer} as its issuer, but its JWT was signed with {kid}, a key of {signer} "
+                 "that the issuer's own DID document does not list: the issuer did not sign it", "kid")
+
+
+def _verify_presented(item: Any, options: VerifyOptions) -> Report:
+    """A credential inside a presentation, in any form: a JSON object, a compact VC-JWT, an enveloped one."""
+    item = _unwrap_enveloped(item)
+    if isinstance(item, (dict, str)):
+        return verify(item, options)
+    return Report("unknown", (Check("syntax", FAILED, "not_json_object", "not a credential object or VC-JWT"),))
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -357,11 +453,17 @@ def _suite_label(proof: dict[str, Any]) -> str:
 
 
 def _unwrap_enveloped(item: Any) -> Any:
-    """VC 2.0 EnvelopedVerifiableCredential: ``data:application/vc+jwt,<jwt>``."""
+    """VC 2.0 EnvelopedVerifiableCredential: ``data:application/vc+jwt,<jwt>`` gives the JWT.
+
+    An envelope of another media type, or one that is not a ``data:`` URL, is
+    returned as is, and then fails as a credential with no proof.
+    """
     if isinstance(item, dict) and "EnvelopedVerifiableCredential" in _as_list(item.get("type")):
         data = item.get("id", "")
         if isinstance(data, str) and data.startswith("data:") and "," in data:
-            return data.split(",", 1)[1]
+            media_type, _, token = data[len("data:"):].partition(",")
+            if media_type.split(";", 1)[0].strip().lower() in ("application/vc+jwt", "application/jwt"):
+                return token
     return item
 
 
