@@ -3,10 +3,11 @@
 Corpus test: every OpenBadgeCredential / AchievementCredential /
 EndorsementCredential in ``../shared/reference/realworld`` gets the same
 valid/invalid answer from our schema as from the reference schema. Our schema
-deliberately accepts two things the reference (VC 2.0 only, generated from the
+deliberately accepts three things the reference (VC 2.0 only, generated from the
 UML) does not: VC 1.1 credentials (``credentials/v1`` context with
-``issuanceDate``) and a single ``proof`` object instead of an array (VC Data
-Model 2.0 §4.12 allows both). The reference is therefore asked about the VC 2.0
+``issuanceDate``), a single ``proof`` object instead of an array (VC Data
+Model 2.0 §4.12 allows both), and a ``credentialStatus`` array (VC 2.0 §4.10;
+the issuer node publishes a revocation and a suspension entry). The reference is therefore asked about the VC 2.0
 reading of each document (``_as_vc2``); everything else must agree.
 """
 

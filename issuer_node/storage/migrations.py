@@ -1,0 +1,183 @@
+"""Versioned schema migrations of the issuer database.
+
+``MIGRATIONS`` is an append-only list of ``(version, name, function)``. To
+change the schema, append a new function with the next version number; never
+edit one that has shipped, since databases in the field already ran it. Each
+migration runs in its own transaction together with the row that records it
+in the ``migrations`` table, so a crash leaves the database at the previous
+version, and two processes opening one database at once apply it once (the
+write lock is taken before the version is read).
+
+Later features add theirs here: awards and offers (OpenID4VCI), applications and
+evidence, bulk jobs.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+Migration = tuple[int, str, Callable[[sqlite3.Connection], None]]
+
+
+def run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Execute several statements inside the caller's transaction.
+
+    ``executescript`` would commit the open transaction first, which would make
+    a migration half-applied after a crash; statements are run one by one instead.
+    """
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        pending += line
+        if sqlite3.complete_statement(pending):
+            conn.execute(pending)
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {pending.strip()[:80]}")
+
+
+def _m001_initial(conn: sqlite3.Connection) -> None:
+    run_script(conn, """
+        CREATE TABLE settings (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE organization (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            did TEXT NOT NULL,
+            name TEXT NOT NULL,
+            url TEXT NOT NULL,
+            image TEXT,
+            email TEXT,
+            description TEXT
+        );
+        CREATE TABLE images (
+            digest TEXT PRIMARY KEY,
+            media_type TEXT NOT NULL,
+            data BLOB NOT NULL
+        );
+        CREATE TABLE achievements (
+            key TEXT PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL,
+            criteria TEXT NOT NULL,
+            image TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',
+            alignments TEXT NOT NULL DEFAULT '[]',
+            achievement_type TEXT,
+            evidence_policy TEXT NOT NULL CHECK (evidence_policy IN ('required', 'optional')),
+            retired INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1)),
+            created TEXT NOT NULL
+        );
+        CREATE TABLE credentials (
+            key TEXT PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            achievement_key TEXT NOT NULL REFERENCES achievements(key),
+            recipient_did TEXT,
+            recipient_email TEXT,
+            recipient_name TEXT,
+            salt TEXT,
+            document TEXT NOT NULL,
+            issued_at TEXT NOT NULL,
+            revoked_at TEXT,
+            revoked_reason TEXT,
+            suspended INTEGER NOT NULL DEFAULT 0 CHECK (suspended IN (0, 1)),
+            suspended_reason TEXT,
+            CHECK (recipient_did IS NOT NULL OR recipient_email IS NOT NULL)
+        );
+        CREATE INDEX credentials_by_achievement ON credentials(achievement_key);
+        CREATE INDEX credentials_by_email ON credentials(recipient_email);
+        CREATE INDEX credentials_by_did ON credentials(recipient_did);
+        CREATE TABLE status_lists (
+            key TEXT PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            purpose TEXT NOT NULL CHECK (purpose IN ('revocation', 'suspension')),
+            size INTEGER NOT NULL CHECK (size >= 131072 AND size % 8 = 0),
+            bits BLOB NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            allocated INTEGER NOT NULL DEFAULT 0,
+            closed INTEGER NOT NULL DEFAULT 0 CHECK (closed IN (0, 1)),
+            signed_version INTEGER,
+            signed_document TEXT,
+            signed_valid_until TEXT,
+            created TEXT NOT NULL
+        );
+        -- The primary key is the "never reuse an index" guarantee: one row per (list, index), ever.
+        CREATE TABLE status_allocations (
+            list_key TEXT NOT NULL REFERENCES status_lists(key),
+            idx INTEGER NOT NULL CHECK (idx >= 0),
+            credential_key TEXT NOT NULL REFERENCES credentials(key) DEFERRABLE INITIALLY DEFERRED,
+            PRIMARY KEY (list_key, idx)
+        );
+        CREATE INDEX status_allocations_by_credential ON status_allocations(credential_key);
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            role TEXT NOT NULL CHECK (role IN ('admin', 'reviewer')),
+            password_hash TEXT,
+            created TEXT NOT NULL
+        );
+        CREATE TABLE api_tokens (
+            hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            label TEXT,
+            created TEXT NOT NULL
+        );
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            recipient TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created TEXT NOT NULL,
+            sent_at TEXT
+        );
+    """)
+
+
+MIGRATIONS: list[Migration] = [
+    (1, "initial: settings, organization, images, achievements, credentials, status lists, users, tokens, outbox",
+     _m001_initial),
+]
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT max(version) FROM migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def apply_migrations(conn: sqlite3.Connection, migrations: list[Migration] | None = None) -> int:
+    """Bring the database up to the newest migration; return the version it is at.
+
+    The connection must be in autocommit mode (``isolation_level=None``).
+    Refuses a database newer than this code (a downgrade would lose data).
+    """
+    steps = sorted(MIGRATIONS if migrations is None else migrations, key=lambda m: m[0])
+    versions = [m[0] for m in steps]
+    if len(set(versions)) != len(versions) or versions != list(range(1, len(versions) + 1)):
+        raise RuntimeError(f"migration versions must be 1, 2, 3 … without gaps or repeats, not {versions}")
+    conn.execute("CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                 "applied_at TEXT NOT NULL)")
+    newest = versions[-1] if versions else 0
+    for version, name, function in steps:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if version <= current_version(conn):
+                conn.execute("COMMIT")
+                continue
+            function(conn)
+            conn.execute("INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                         (version, name, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    version = current_version(conn)
+    if version > newest:
+        raise RuntimeError(f"the database is at schema version {version}, newer than this program's {newest}; "
+                           "upgrade Satchel")
+    return version
