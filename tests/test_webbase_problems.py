@@ -49,6 +49,17 @@ async def redirect(request: web.Request) -> web.Response:
     raise web.HTTPFound("/echo")
 
 
+async def streamed(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse()
+    await response.prepare(request)
+    await response.write(b"chunk")
+    return response
+
+
+async def custom_text(request: web.Request) -> web.Response:
+    raise web.HTTPBadRequest(text="The page number must be a number.")
+
+
 def build_app() -> web.Application:
     app = make_app(client_max_size=4096)
     app.router.add_post("/echo", echo)
@@ -58,6 +69,8 @@ def build_app() -> web.Application:
     app.router.add_get("/conflict", teapot)
     app.router.add_get("/page", html_page)
     app.router.add_get("/redirect", redirect)
+    app.router.add_get("/streamed", streamed)
+    app.router.add_get("/custom-text", custom_text)
     return app
 
 
@@ -170,6 +183,12 @@ async def test_credential_error_is_400_with_its_code_and_path(base_url: str) -> 
         assert body["detail"] == "the proof is missing"
 
 
+async def test_http_exception_keeps_a_handlers_own_text(base_url: str) -> None:
+    async with aiohttp.ClientSession() as client, client.get(base_url + "/custom-text") as response:
+        body = await problem_of(response, 400, "bad_request")
+        assert body["detail"] == "The page number must be a number."
+
+
 async def test_problem_keeps_its_extra_members(base_url: str) -> None:
     async with aiohttp.ClientSession() as client, client.get(base_url + "/conflict") as response:
         body = await problem_of(response, 409, "name_taken")
@@ -206,7 +225,8 @@ async def test_redirects_pass_through(base_url: str) -> None:
 
 
 @pytest.mark.parametrize(("method", "path"), [("GET", "/nowhere"), ("GET", "/boom"), ("GET", "/page"),
-                                              ("GET", "/echo"), ("POST", "/small")])
+                                              ("GET", "/echo"), ("POST", "/small"),
+                                              ("GET", "/streamed")])
 async def test_security_headers_on_every_response(base_url: str, method: str, path: str) -> None:
     async with aiohttp.ClientSession() as client, client.request(method, base_url + path, json={}) as response:
         headers = response.headers

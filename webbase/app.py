@@ -8,7 +8,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from webbase.problems import problem_middleware
-from webbase.security import security_headers_middleware
+from webbase.security import security_headers_middleware, security_headers_on_prepare
 
 ONE_MIB = 1024 * 1024
 
@@ -17,7 +17,9 @@ def make_app(*, client_max_size: int = ONE_MIB, middlewares: Iterable[Middleware
     """An ``web.Application`` with the security-header middleware outermost (so error responses get the
     headers too), the problem middleware inside it, then the caller's middlewares (whose errors are thus
     rendered as problems)."""
-    return web.Application(
+    app = web.Application(
         client_max_size=client_max_size,
         middlewares=[security_headers_middleware, problem_middleware, *middlewares],
     )
+    app.on_response_prepare.append(security_headers_on_prepare)
+    return app

@@ -162,7 +162,9 @@ def wants_html_errors(request: web.Request) -> bool:
 def problem_from_http_exception(exc: web.HTTPException) -> Problem:
     status = exc.status
     code = _STATUS_CODES.get(status, f"http_{status}")
-    detail = _STATUS_DETAILS.get(status) or exc.reason or _phrase(status)
+    # A handler's own text (``HTTPBadRequest(text=...)``) is kept; aiohttp's default "404: Not Found" is not.
+    own_text = exc.text if exc.text and exc.text != f"{status}: {exc.reason}" else None
+    detail = own_text or _STATUS_DETAILS.get(status) or exc.reason or _phrase(status)
     headers = {name: exc.headers[name] for name in _KEPT_HEADERS if name in exc.headers}
     return Problem(status, detail, code=code, headers=headers)
 

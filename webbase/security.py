@@ -48,3 +48,8 @@ async def security_headers_middleware(request: web.Request, handler: Handler) ->
     if not response.prepared:
         apply_security_headers(request, response)
     return response
+
+
+async def security_headers_on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+    """The same headers for a response a handler prepared itself (a stream), which the middleware sees too late."""
+    apply_security_headers(request, response)
