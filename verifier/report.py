@@ -206,7 +206,7 @@ class Report:
             out["nested"] = [dict(report.to_json(), label=label) for label, report in self.nested]
         return out
 
-    def to_text(self, indent: str = "") -> str:
+    def to_text(self, indent: str = "", *, with_badge: bool = True) -> str:
         """A plain-words rendering for a terminal: the headline, what the badge is, then every check."""
         caveats = self.caveats if self.verified else ()
         if caveats:
@@ -215,8 +215,14 @@ class Report:
         else:
             lines = [f"{indent}{self.headline}"]
         lines.append(f"{indent}  {self.kind}{' ' + self.document_id if self.document_id else ''}")
-        if self.badge is not None:
+        if self.badge is not None and with_badge:
             lines += [f"{indent}  {line}" for line in self.badge.to_lines()]
+        if self.kind == "presentation":
+            lines.append(f"{indent}  Badges:     {len(self.badges) or 'none'}")
+            for label, badge in self.badges:
+                verdict = "verified" if dict(self.presented)[label].verified else "NOT VERIFIED"
+                lines.append(f"{indent}    {label} ({verdict}):")
+                lines += [f"{indent}      {line}" for line in badge.to_lines()]
         marks = {PASSED: "ok  ", FAILED: "FAIL", NOT_CHECKED: "--  "}
         lines.append(f"{indent}  Checks:")
         for check in self.checks:
@@ -225,5 +231,6 @@ class Report:
             lines.append(f"{indent}  note: {note}")
         for label, report in self.nested:
             lines.append(f"{indent}  {label}:")
-            lines.append(report.to_text(indent + "    "))
+            # A presentation's badges are listed above; its credentials' sections show their checks.
+            lines.append(report.to_text(indent + "    ", with_badge=self.kind != "presentation"))
         return "\n".join(lines)
