@@ -12,6 +12,7 @@ every fast path is tested against.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,9 @@ from .loader import DocumentLoader, require_bundled_contexts
 # Undefined terms are made visible by a leading context whose @vocab is this
 # IRI: expansion then maps them here instead of dropping them.
 _UNDEFINED_VOCAB = "urn:satchel:undefined-term#"
+# pyld keeps process-wide caches of resolved contexts (cachetools LRUCache, not
+# thread-safe); servers verify in several threads, so pyld runs one call at a time.
+_PYLD = threading.Lock()
 
 
 def canonicalize(document: dict[str, Any], *, loader: DocumentLoader) -> str:
@@ -50,10 +54,11 @@ def canonicalize_reference(document: dict[str, Any], *, loader: DocumentLoader, 
         if undefined:
             raise UndefinedTermError(undefined)
     try:
-        result = jsonld.normalize(
-            document,
-            {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader},
-        )
+        with _PYLD:
+            result = jsonld.normalize(
+                document,
+                {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader},
+            )
     except jsonld.JsonLdError as exc:
         raise _map_pyld_error(exc) from None
     return str(result)
@@ -62,7 +67,8 @@ def canonicalize_reference(document: dict[str, Any], *, loader: DocumentLoader, 
 def to_rdf_reference(document: dict[str, Any], *, loader: DocumentLoader) -> str:
     """Non-canonical N-Quads from pyld, for tests and debugging of the fast path."""
     require_bundled_contexts(document, loader)
-    return str(jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": loader}))
+    with _PYLD:
+        return str(jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": loader}))
 
 
 def find_undefined_terms(document: dict[str, Any], *, loader: DocumentLoader) -> list[tuple[str, str]]:
@@ -86,7 +92,8 @@ def find_undefined_terms_reference(document: dict[str, Any], *, loader: Document
     contexts = document.get("@context")
     probe["@context"] = [{"@vocab": _UNDEFINED_VOCAB}] + (contexts if isinstance(contexts, list) else [contexts] if contexts is not None else [])
     try:
-        expanded = jsonld.expand(probe, {"documentLoader": loader})
+        with _PYLD:
+            expanded = jsonld.expand(probe, {"documentLoader": loader})
     except jsonld.JsonLdError as exc:
         raise _map_pyld_error(exc) from None
     properties: set[str] = set()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from typing import Any
 
 from ..loader import DocumentLoader, require_bundled_contexts
@@ -38,6 +39,11 @@ _TERM_KEYS = frozenset({"@id", "@reverse", "@type", "@container", "@context", "@
 _UNSET: Any = object()
 # Bounds the memo of caller-inlined contexts, which an attacker could vary freely.
 _MAX_DERIVED = 512
+# The memos below are shared by every thread of a server (verification runs in an
+# executor). Entries are computed outside any lock and published under this one
+# with ``setdefault``: the first value published is the one every thread uses,
+# and a compound check-then-store (pin, memo, roots) is never seen half done.
+_PUBLISH = threading.Lock()
 
 
 class Unsupported(Exception):
@@ -138,11 +144,13 @@ class ActiveContext:
         if hit is not None and (not isinstance(local, dict | list) or hit.root.pinned.get(id(local)) is local):
             return hit
         result = self._process(local, override_protected=override_protected, propagate=propagate)
-        if len(self._derived) < _MAX_DERIVED:
-            if isinstance(local, dict | list):
-                # Keep the local context alive, so that its id() names it for the memo's lifetime.
-                self.root.pinned[id(local)] = local
-            self._derived[key] = result
+        with _PUBLISH:
+            if len(self._derived) < _MAX_DERIVED:
+                if isinstance(local, dict | list):
+                    # Keep the local context alive, so that its id() names it for the memo's lifetime.
+                    self.root.pinned.setdefault(id(local), local)
+                # A thread that derived the same context first wins; both results are equal.
+                result = self._derived.setdefault(key, result)
         return result
 
     def derive_inline(self, local: Any) -> ActiveContext:
@@ -157,8 +165,9 @@ class ActiveContext:
                 # Scoped contexts inside a caller's context are validated by pyld eagerly; we do not.
                 raise Unsupported("inline context with scoped contexts")
             hit = self._process(json.loads(text), override_protected=False, propagate=True)
-            if len(self._derived) < _MAX_DERIVED:
-                self._derived[key] = hit
+            with _PUBLISH:
+                if len(self._derived) < _MAX_DERIVED:
+                    hit = self._derived.setdefault(key, hit)
         return hit
 
     def _process(self, local: Any, *, override_protected: bool, propagate: bool) -> ActiveContext:
@@ -427,10 +436,15 @@ def roots_for(loader: DocumentLoader) -> Roots:
     key = loader.cache_key
     roots = _ROOTS.get(key)
     if roots is None or roots.loader is not loader and not _same_extra(roots.loader, loader):
-        roots = Roots(loader)
-        if len(_ROOTS) > 64:
-            _ROOTS.clear()
-        _ROOTS[key] = roots
+        fresh = Roots(loader)
+        with _PUBLISH:
+            current = _ROOTS.get(key)
+            if current is not None and current is not roots and current.loader is loader:
+                return current  # Another thread published roots for this very loader meanwhile.
+            if len(_ROOTS) > 64:
+                _ROOTS.clear()
+            _ROOTS[key] = fresh
+        roots = fresh
     return roots
 
 
