@@ -239,6 +239,24 @@ def test_did_web_forgery_is_refused_baked_and_enveloped(people, form, satchel, t
     assert [c["status"] for c in result.json()["checks"] if c["name"] == "issuer-key"] == ["failed"]
 
 
+def test_status_list_signed_by_a_did_web_key_claiming_the_district_fails_status(people) -> None:
+    """The same forgery on a status list: a list "issued by the district" but signed by the attacker's did:web key."""
+    from credentials.statuslist import build_status_list_credential, new_status_list, status_entry
+
+    district, attacker = people["district"], people["attacker"]
+    list_id = "https://lakeside.example/status/1"
+    credential = _credential(district.did, subject={"id": people["learner"].did})
+    credential["credentialStatus"] = status_entry(list_credential_id=list_id, index=7, purpose="revocation")
+    status_list = build_status_list_credential(list_id=list_id, issuer=district.did, purpose="revocation",
+                                               bits=new_status_list(), valid_from=NOW - timedelta(days=30))
+    forged_list = _sign(status_list, DidSigner(attacker, f"{EVIL}#k"))
+    options = VerifyOptions(now=NOW, resolver=KeyResolver([_evil_document(district.did, attacker)]),
+                            status_lists=(forged_list,))
+    report = verify(_sign(credential, district), options)
+    assert [(c.status, c.code) for c in report.find("status")] == [("failed", "status_list_wrong_issuer")]
+    assert report.verified is False
+
+
 def _tls_server(tmp_path: Path, body: Callable[[int], dict[str, Any]]) -> tuple[ThreadingHTTPServer, ssl.SSLContext]:
     """An https server on 127.0.0.1 with a fresh self-signed certificate; ``body(port)`` is /.well-known/did.json."""
     import ipaddress
