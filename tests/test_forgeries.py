@@ -241,7 +241,11 @@ def test_did_web_forgery_is_refused_baked_and_enveloped(people, form, satchel, t
 
 def test_status_list_signed_by_a_did_web_key_claiming_the_district_fails_status(people) -> None:
     """The same forgery on a status list: a list "issued by the district" but signed by the attacker's did:web key."""
-    from credentials.statuslist import build_status_list_credential, new_status_list, status_entry
+    from credentials.statuslist import (
+        build_status_list_credential,
+        new_status_list,
+        status_entry,
+    )
 
     district, attacker = people["district"], people["attacker"]
     list_id = "https://lakeside.example/status/1"
