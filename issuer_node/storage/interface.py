@@ -18,6 +18,8 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from .applications import ApplicationStore
+from .awards import AwardStore
 from .records import (Achievement, CredentialRecord, NewCredential, Organization, OutboxMessage, Role,
                       StatusList, StatusPurpose, StatusSlot, User)
 
@@ -61,6 +63,11 @@ class CatalogStore(Protocol):
 
     def set_achievement_retired(self, key: str, retired: bool) -> bool:
         """False when there is no such achievement."""
+        ...
+
+    def update_achievement(self, key: str, *, name: str, description: str, criteria: str, tags: Sequence[str],
+                           evidence_policy: str) -> bool:
+        """Change what an achievement says (never its id); False when there is no such achievement."""
         ...
 
 
@@ -136,5 +143,5 @@ class AccountStore(Protocol):
     def mark_sent(self, message_id: int, *, at: datetime) -> None: ...
 
 
-class IssuerStore(BaseStore, CatalogStore, RegisterStore, AccountStore, Protocol):
+class IssuerStore(BaseStore, CatalogStore, RegisterStore, AccountStore, AwardStore, ApplicationStore, Protocol):
     """The whole storage interface of one issuer node."""

@@ -138,9 +138,97 @@ def _m001_initial(conn: sqlite3.Connection) -> None:
     """)
 
 
+def _m002_awards(conn: sqlite3.Connection) -> None:
+    # Awards waiting to be claimed and the OpenID4VCI state between requests (storage/awards.py).
+    run_script(conn, """
+    CREATE TABLE awards (
+        id TEXT PRIMARY KEY,
+        achievement_key TEXT NOT NULL REFERENCES achievements(key),
+        email TEXT NOT NULL,
+        name TEXT,
+        narrative TEXT,
+        evidence TEXT NOT NULL DEFAULT '[]',
+        offer_hash TEXT NOT NULL UNIQUE,
+        code_hash TEXT NOT NULL UNIQUE,
+        tx_code_hash TEXT,
+        tx_failures INTEGER NOT NULL DEFAULT 0,
+        source TEXT,
+        created TEXT NOT NULL,
+        expires TEXT NOT NULL,
+        redeemed_at TEXT,
+        credential_key TEXT REFERENCES credentials(key),
+        issued_at TEXT
+    );
+    CREATE INDEX awards_by_email ON awards(email);
+    CREATE TABLE oid4vci_tokens (
+        hash TEXT PRIMARY KEY,
+        award_id TEXT NOT NULL REFERENCES awards(id),
+        expires TEXT NOT NULL
+    );
+    CREATE TABLE oid4vci_nonces (
+        nonce TEXT PRIMARY KEY,
+        expires TEXT NOT NULL
+    );
+    CREATE INDEX oid4vci_nonces_by_expiry ON oid4vci_nonces(expires);
+""")
+
+
+def _m003_applications(conn: sqlite3.Connection) -> None:
+    # Applications for an achievement: rounds of evidence, files, reviewers' decisions (storage/applications.py).
+    run_script(conn, """
+    CREATE TABLE applications (
+        id TEXT PRIMARY KEY,
+        achievement_key TEXT NOT NULL REFERENCES achievements(key),
+        name TEXT NOT NULL,
+        email TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'resubmit', 'approved', 'rejected')),
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        award_id TEXT,
+        offer_url TEXT,
+        offer_expires TEXT,
+        credential_key TEXT
+    );
+    CREATE INDEX applications_by_status ON applications(status, updated);
+    CREATE INDEX applications_by_email ON applications(email);
+    CREATE TABLE application_submissions (
+        id INTEGER PRIMARY KEY,
+        application_id TEXT NOT NULL REFERENCES applications(id),
+        round INTEGER NOT NULL CHECK (round >= 1),
+        narrative TEXT,
+        evidence_urls TEXT NOT NULL DEFAULT '[]',
+        created TEXT NOT NULL,
+        UNIQUE (application_id, round)
+    );
+    CREATE TABLE application_files (
+        id INTEGER PRIMARY KEY,
+        submission_id INTEGER NOT NULL REFERENCES application_submissions(id),
+        digest TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        size INTEGER NOT NULL
+    );
+    CREATE INDEX application_files_by_submission ON application_files(submission_id);
+    CREATE TABLE application_decisions (
+        id INTEGER PRIMARY KEY,
+        application_id TEXT NOT NULL REFERENCES applications(id),
+        round INTEGER NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('approve', 'resubmit', 'reject')),
+        feedback TEXT,
+        rubric TEXT NOT NULL DEFAULT '[]',
+        reviewer_id INTEGER REFERENCES users(id),
+        created TEXT NOT NULL
+    );
+    CREATE INDEX application_decisions_by_application ON application_decisions(application_id);
+""")
+
+
 MIGRATIONS: list[Migration] = [
     (1, "initial: settings, organization, images, achievements, credentials, status lists, users, tokens, outbox",
      _m001_initial),
+    (2, "awards waiting to be claimed; OpenID4VCI access tokens and nonces", _m002_awards),
+    (3, "applications for achievements: rounds of evidence, files, decisions", _m003_applications),
 ]
 
 

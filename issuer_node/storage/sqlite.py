@@ -23,6 +23,8 @@ from typing import Any, cast
 
 from sqlite_utils import Database
 
+from .applications import SqliteApplicationStore
+from .awards import SqliteAwardStore
 from .migrations import apply_migrations, current_version
 from .records import (Achievement, Alignment, CredentialRecord, EvidencePolicy, NewCredential, Organization,
                       OutboxMessage, Role, StatusList, StatusPurpose, StatusSlot, User)
@@ -45,7 +47,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-class SqliteIssuerStore:
+class SqliteIssuerStore(SqliteAwardStore, SqliteApplicationStore):
     """``IssuerStore`` on one SQLite file. Safe to share between the loop thread and executor threads."""
 
     def __init__(self, path: Path) -> None:
@@ -191,6 +193,14 @@ class SqliteIssuerStore:
         with self.atomic():
             cursor = self._conn.execute("UPDATE achievements SET retired = ? WHERE key = ? OR id = ?",
                                         (int(retired), key, key))
+        return cursor.rowcount > 0
+
+    def update_achievement(self, key: str, *, name: str, description: str, criteria: str, tags: Sequence[str],
+                           evidence_policy: str) -> bool:
+        with self.atomic():
+            cursor = self._conn.execute(
+                "UPDATE achievements SET name = ?, description = ?, criteria = ?, tags = ?, evidence_policy = ? "
+                "WHERE key = ? OR id = ?", (name, description, criteria, _dumps(list(tags)), evidence_policy, key, key))
         return cursor.rowcount > 0
 
     # --- status lists and credentials -------------------------------------------------------------
