@@ -12,11 +12,12 @@ see ``wallet.keyvault``), so a copy of the database alone gives away no key
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from webbase.secretfile import write_secret_file
 
 from .errors import Refused
 
@@ -57,15 +58,23 @@ def normalize_public_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
-def init_data_dir(data_dir: Path, *, public_url: str) -> None:
+def init_data_dir(data_dir: Path, *, public_url: str | None) -> None:
     """Create the data directory, its server secret (0600) and settings; refuse to overwrite a secret."""
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     secret_path = data_dir / SECRET_NAME
     if secret_path.exists():
         raise Refused(f"{data_dir} is already a wallet data directory ({SECRET_NAME} exists)", code="already_initialized")
     write_secret_file(secret_path, secrets.token_bytes(SECRET_BYTES))
-    (data_dir / SETTINGS_NAME).write_text(json.dumps({"publicUrl": normalize_public_url(public_url)}, indent=2) + "\n",
-                                          encoding="utf-8")
+    stored = normalize_public_url(public_url) if public_url else None
+    (data_dir / SETTINGS_NAME).write_text(json.dumps({"publicUrl": stored}, indent=2) + "\n", encoding="utf-8")
+
+
+def stored_public_url(data_dir: Path) -> str | None:
+    settings = data_dir / SETTINGS_NAME
+    if not settings.is_file():
+        return None
+    value = json.loads(settings.read_text(encoding="utf-8")).get("publicUrl")
+    return value if isinstance(value, str) else None
 
 
 def load_config(data_dir: Path, *, public_url: str | None = None, smtp: tuple[str, int] | None = None,
@@ -74,12 +83,7 @@ def load_config(data_dir: Path, *, public_url: str | None = None, smtp: tuple[st
     if not (data_dir / SECRET_NAME).is_file():
         raise Refused(f"{data_dir} is not a wallet data directory: run 'satchel wallet init --data-dir {data_dir}' first",
                       code="not_initialized")
-    stored: str | None = None
-    settings = data_dir / SETTINGS_NAME
-    if settings.is_file():
-        value = json.loads(settings.read_text(encoding="utf-8")).get("publicUrl")
-        stored = value if isinstance(value, str) else None
-    chosen = public_url or stored or default_public_url
+    chosen = public_url or stored_public_url(data_dir) or default_public_url
     if chosen is None:
         raise Refused("no public URL: pass --public-url", code="bad_public_url")
     return WalletConfig(data_dir=data_dir, public_url=normalize_public_url(chosen), smtp=smtp)
@@ -91,9 +95,3 @@ def read_server_secret(config: WalletConfig) -> bytes:
         raise Refused(f"{config.secret_path} is damaged: {len(data)} bytes, expected {SECRET_BYTES}", code="bad_secret")
     return data
 
-
-def write_secret_file(path: Path, data: bytes) -> None:
-    """Create ``path`` with mode 0600 from the start (O_EXCL: never over an existing file)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
