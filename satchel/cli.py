@@ -8,6 +8,8 @@ import sys
 from credentials.errors import CredentialError
 from issuer_node import cli as issuer_cli
 
+from wallet import cli as wallet_cli
+
 from . import cmd_core, cmd_verify
 from .clio import EXIT_FAILED, EXIT_USAGE, UsageError
 
@@ -17,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cmd_core.add_parsers(sub)
     cmd_verify.add_parser(sub)
+    wallet_cli.add_parser(sub)
     issuer_cli.add_parser(sub)
     return parser
 
