@@ -40,7 +40,7 @@ from .report import FAILED, NOT_CHECKED, PASSED, Check, Report
 def check_holder(holder: object, signers: Sequence[str], presented: Iterable[tuple[str, Report]]) -> Check:
     """The ``holder`` check for a presentation signed by ``signers`` (DIDs), presenting ``presented`` credentials."""
     if not signers:
-        named = f" to {holder}" if isinstance(holder, str) else ""
+        named = f" to {_join([holder])}" if isinstance(holder, str) else ""
         return Check("holder", NOT_CHECKED, "holder_unproven",
                      f"no verified proof binds the presentation{named}: who presents it is not known")
     if holder is not None and not isinstance(holder, str):
@@ -48,14 +48,17 @@ def check_holder(holder: object, signers: Sequence[str], presented: Iterable[tup
                      "$.holder")
     if isinstance(holder, str) and holder not in signers:
         return Check("holder", FAILED, "holder_key_mismatch",
-                     f"the presentation names {holder} as its holder, but it was signed by {_join(signers)}", "$.holder")
+                     f"the presentation names {_join([holder])} as its holder, but it was signed by {_join(signers)}",
+                     "$.holder")
     presenter = [holder] if isinstance(holder, str) else list(signers)
     failed: list[tuple[str, str]] = []
     unbound: list[str] = []
     bound: list[str] = []
     for label, report in presented:
         if report.badge is None:
-            failed.append(("subject_unreadable", f"{label} could not be read, so whom it is about is not known"))
+            why = ("is a presentation, not a credential" if report.kind == "presentation"
+                   else "could not be read, so whom it is about is not known")
+            failed.append(("subject_unreadable", f"{label} {why}"))
             continue
         recipient = report.badge.recipient
         dids = [did.split("#", 1)[0] for did in recipient.dids]
@@ -69,7 +72,7 @@ def check_holder(holder: object, signers: Sequence[str], presented: Iterable[tup
             unbound.append(f"{label}: holder not bound (identified by email): the badge is issued to "
                            f"{recipient.emails[0].to_text()}, which no key can prove")
         elif recipient.ids:
-            unbound.append(f"{label}: holder not bound: the badge is issued to {recipient.ids[0]}, not to a DID "
+            unbound.append(f"{label}: holder not bound: the badge is issued to {_join(recipient.ids[:1])}, not to a DID "
                            "whose key could sign")
         else:
             unbound.append(f"{label}: holder not bound: the credential names no recipient id")
@@ -89,4 +92,5 @@ def check_holder(holder: object, signers: Sequence[str], presented: Iterable[tup
 
 
 def _join(items: Sequence[str]) -> str:
-    return ", ".join(dict.fromkeys(items))
+    """Distinct ids for a message, each cut to 200 characters (an attacker's id may be enormous)."""
+    return ", ".join(item if len(item) <= 200 else item[:200] + "…" for item in dict.fromkeys(items))

@@ -88,7 +88,7 @@ class Recipient:
 
     def to_lines(self) -> list[str]:
         lines = [self.name] if self.name else []
-        lines += list(self.ids)
+        lines += [_text(i) or repr(i) for i in self.ids]
         lines += [i.to_text() for i in self.identities]
         return lines or ["(the credential names no recipient)"]
 
@@ -179,8 +179,9 @@ def _recipient(subjects: list[dict[str, Any]], jwt_subject: str | None) -> Recip
     names: list[str] = []
     identities: list[Identity] = []
     for subject in subjects:
-        subject_id = _text(subject.get("id"), cut=False)
-        if subject_id and subject_id not in ids:
+        # Ids are kept exactly as written: the holder check compares them with the signer's DID.
+        subject_id = subject.get("id")
+        if isinstance(subject_id, str) and subject_id and subject_id not in ids:
             ids.append(subject_id)
         name = _text(subject.get("name"))
         if name:
@@ -215,12 +216,12 @@ def _evidence(item: dict[str, Any]) -> Evidence:
                     description=_text(item.get("description")))
 
 
-def _text(value: Any, *, cut: bool = True) -> str | None:
-    """A string value, single-lined, cut to MAX_TEXT; None for anything else or an empty string."""
+def _text(value: Any) -> str | None:
+    """A string value for display, single-lined, cut to MAX_TEXT; None for anything else or an empty string."""
     if not isinstance(value, str) or not value.strip():
         return None
     text = " ".join(value.split())
-    return text[:MAX_TEXT] + "…" if cut and len(text) > MAX_TEXT else text
+    return text[:MAX_TEXT] + "…" if len(text) > MAX_TEXT else text
 
 
 def _as_list(value: Any) -> list[Any]:

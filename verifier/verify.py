@@ -101,13 +101,13 @@ def verify_credential(credential: dict[str, Any], options: VerifyOptions, *,
     checks.extend(proof_checks)
     issuer = issuer_id(credential)
     key_checks = [_issuer_key(method, issuer) for method in (*jwt_methods, *methods)]
-    key_checks += [Check("issuer-key", FAILED, exc.code, f"{exc}: the issuer's own DID document does not let this "
-                         "key sign credentials", exc.path) for exc in refused]
+    key_checks += [Check("issuer-key", FAILED, exc.code, f"{exc}; a key that its DID document does not list under "
+                         "assertionMethod cannot sign credentials", exc.path) for exc in refused]
     checks.extend(key_checks)
     checks.append(_schema(credential))
     checks.append(_validity(credential, options))
     checks.extend(_status(credential, options))
-    registry = _registry(issuer, options, key_checks)
+    registry = _registry(issuer, options, key_checks, _claimed_issuer_name(credential))
     checks.append(registry)
     badge = badge if badge is not None else summarize(credential)
     if badge is not None and registry.status == PASSED and options.registry is not None:
@@ -153,8 +153,8 @@ def verify_presentation(presentation: dict[str, Any], options: VerifyOptions) ->
         report = _verify_presented(item, options)
         nested.append((f"verifiableCredential[{index}]", report))
     if refused:
-        checks.append(Check("holder", FAILED, refused[0].code, f"{refused[0]}: the signer's own DID document does not "
-                            "let this key authenticate", refused[0].path))
+        checks.append(Check("holder", FAILED, refused[0].code, f"{refused[0]}; a key that its DID document does not "
+                            "list under authentication cannot sign presentations", refused[0].path))
     else:
         checks.append(check_holder(holder, [method.controller for method in methods], nested))
     if nested:
@@ -322,12 +322,27 @@ def _status(credential: dict[str, Any], options: VerifyOptions) -> list[Check]:
     return checks
 
 
-def _registry(issuer: str | None, options: VerifyOptions, key_checks: list[Check]) -> Check:
-    """Name the issuer from the registry, but only when the issuer's own key signed: never name an impersonated one."""
+def _claimed_issuer_name(credential: dict[str, Any]) -> str | None:
+    issuer = credential.get("issuer")
+    name = issuer.get("name") if isinstance(issuer, dict) else None
+    return name if isinstance(name, str) and name.strip() else None
+
+
+def _registry(issuer: str | None, options: VerifyOptions, key_checks: list[Check], claimed_name: str | None = None) -> Check:
+    """Name the issuer from the registry, but only when the issuer's own key signed: never name an impersonated one.
+
+    An unlisted issuer that calls itself by the name of a listed organization is
+    impersonation suspected too: the name is the credential's claim, the DID is what signed.
+    """
     if options.registry is None:
         return Check("registry", NOT_CHECKED, "no_registry", "no trust registry was given: who holds the issuer's key is not known")
     name = options.registry.name_of(issuer or "")
     if name is None:
+        owners = options.registry.dids_named(claimed_name) if claimed_name else []
+        if owners:
+            return Check("registry", FAILED, "impersonation_suspected",
+                         f"impersonation suspected: the credential calls its issuer {claimed_name!r}, the name the trust "
+                         f"registry gives to {owners[0]}, but it was issued by {issuer}, which the registry does not list")
         return Check("registry", FAILED, "issuer_unknown", f"the issuer {issuer} is not in the trust registry")
     if any(c.status == FAILED for c in key_checks):
         return Check("registry", FAILED, "impersonation_suspected",
