@@ -1,0 +1,75 @@
+"""Benchmark: credentials issued per second through the issuer node's own issue path.
+
+Usage: python3 bench/issue.py [--count N] [--batch B] [--email]
+
+Initializes a node in a temporary data directory, defines one achievement
+(criteria, image, one alignment, tags) and issues N credentials with one piece
+of evidence each through ``issuer_node.issuing.issue_batch``: build, status index
+allocation (revocation and suspension, random, never reused), eddsa-rdfc-2022
+signing, storage, one SQLite transaction per batch of B. The first credential
+of the shape is validated against the OB 3.0 JSON Schema, the rest are not
+(the builder checks its inputs). Last line: JSON ``{"op": "issue", "per_second": N}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from issuer_node.achievements import AchievementInput, define_achievement, parse_alignment  # noqa: E402
+from issuer_node.config import IssuerConfig  # noqa: E402
+from issuer_node.issuing import IssueRequest, Recipient, issue_batch  # noqa: E402
+from issuer_node.node import open_node  # noqa: E402
+from issuer_node.provisioning import init_node  # noqa: E402
+
+HOLDER = "did:key:z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="credentials issued per second through the node's issue path")
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=500, help="credentials per transaction (default 500)")
+    parser.add_argument("--email", action="store_true", help="email recipients (salted hash) instead of a did")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "node"
+        init_node(data, name="Riverside Unified School District", url="https://riverside.example.org",
+                  public_url="https://badges.riverside.example.org")
+        node = open_node(IssuerConfig(data_dir=data))
+        try:
+            achievement = define_achievement(node, AchievementInput(
+                name="Classroom Data Literacy", description="Uses student data to plan instruction.",
+                criteria="Submit a lesson plan that uses a class dashboard.", tags=("data", "k-12"),
+                alignments=(parse_alignment("ISTE Educator 1.5=https://iste.org/standards/1-5"),)))
+
+            def request(i: int) -> IssueRequest:
+                recipient = Recipient(email=f"teacher{i}@riverside.example.org") if args.email else Recipient(did=HOLDER)
+                return IssueRequest(achievement=achievement.key, recipient=recipient,
+                                    evidence_urls=(f"https://evidence.riverside.example.org/plans/{i}",))
+
+            issue_batch(node, [request(-1)])  # Warm-up: contexts, the schema, the first shape's validation.
+            start = time.perf_counter()
+            done = 0
+            while done < args.count:
+                size = min(args.batch, args.count - done)
+                issue_batch(node, [request(done + i) for i in range(size)])
+                done += size
+            elapsed = time.perf_counter() - start
+            stored = node.store.count_credentials()
+            db_bytes = node.data_dir.db_path.stat().st_size
+        finally:
+            node.close()
+    rate = args.count / elapsed
+    print(f"issued {args.count:,} credentials in {elapsed:.2f} s: {rate:,.0f} credentials/s "
+          f"({1e6 / rate:.0f} us each; batches of {args.batch}; {stored:,} stored, database {db_bytes / 1e6:.1f} MB)")
+    print(json.dumps({"op": "issue", "per_second": round(rate)}))
+
+
+if __name__ == "__main__":
+    main()
