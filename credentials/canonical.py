@@ -19,7 +19,7 @@ from typing import Any
 from pyld import jsonld
 
 from . import fastld
-from .errors import CanonicalizationError, LoaderError, UndefinedTermError
+from .errors import CanonicalizationError, CanonicalizationLimitError, LoaderError, UndefinedTermError
 from .loader import DocumentLoader, require_bundled_contexts
 
 # Undefined terms are made visible by a leading context whose @vocab is this
@@ -61,6 +61,8 @@ def canonicalize_reference(document: dict[str, Any], *, loader: DocumentLoader, 
             )
     except jsonld.JsonLdError as exc:
         raise _map_pyld_error(exc) from None
+    except RecursionError:
+        raise _too_deep() from None
     return str(result)
 
 
@@ -96,6 +98,8 @@ def find_undefined_terms_reference(document: dict[str, Any], *, loader: Document
             expanded = jsonld.expand(probe, {"documentLoader": loader})
     except jsonld.JsonLdError as exc:
         raise _map_pyld_error(exc) from None
+    except RecursionError:
+        raise _too_deep() from None
     properties: set[str] = set()
     types: set[str] = set()
     _collect_undefined(expanded, properties, types)
@@ -141,6 +145,11 @@ def _locate(node: Any, properties: set[str], types: set[str], path: str) -> Iter
                     yield item, f"{child}[{index}]" if isinstance(value, list) else child
             continue
         yield from _locate(value, properties, types, child)
+
+
+def _too_deep() -> CanonicalizationLimitError:
+    # pyld recurses once per level of nesting; a document deeper than Python's stack is refused, never a traceback.
+    return CanonicalizationLimitError("the document is nested too deeply to canonicalize")
 
 
 def _map_pyld_error(exc: Exception) -> CanonicalizationError:
