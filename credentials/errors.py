@@ -1,23 +1,36 @@
-"""The credential core's exception tree.
+"""The exception tree of the credential core and the verifier.
 
     CredentialError                 (code, path)
     ├── MultibaseError              malformed multibase / multicodec value
     ├── DidKeyError                 malformed or non-Ed25519 did:key
     ├── LoaderError
     │   ├── ContextNotBundledError  a URL the manifest does not list
-    │   └── ContextIntegrityError   a bundled file whose sha256 differs
+    │   ├── ContextIntegrityError   a bundled file whose sha256 differs
+    │   └── loader.ContextPinnedError  a caller's document for a bundled URL (context_pinned)
     ├── JsonInputError              JSON refused by strictjson (size, depth, duplicates, numbers; codes json_*)
     ├── CanonicalizationError       JSON-LD that cannot be turned into RDF
     │   ├── UndefinedTermError      a property or type no context defines
     │   └── CanonicalizationLimitError  past the work budget (canonicalization_limit)
     ├── ProofError                  a proof that is malformed or does not verify
     │   ├── InvalidSignatureError   the signature does not match
-    │   └── vcjwt.JwtError          a VC-JWT refused (alg, kid, claims, expiry; codes jwt_*)
+    │   └── jws.JwsError            a compact JWS refused (alg, kid, jwk; codes jwt_*) = vcjwt.JwtError
+    │       ├── jws.JwsSignatureMismatchError  (also an InvalidSignatureError)
+    │       ├── jws.JwsJsonError    (also a JsonInputError; keeps its json_* code)
+    │       └── vcjwt.JwtExpiredError, JwtNotYetValidError, JwtClaimMismatchError
     ├── KeyResolutionError          a verification method that cannot be resolved
+    │   └── resolver.MethodNotAuthorizedError  not listed under the purpose by its DID's document
     ├── statuslist.StatusListError  an unreadable status list or entry
-    └── baking.BakingError          an image with no, two, or a damaged baked credential
+    ├── baking.BakingError          an image with no, two, or a damaged baked credential
+    ├── ob3.BuildError              input build_credential cannot turn into a badge (ob3_build_*)
+    ├── presentation.PresentationError  input that cannot become a presentation
+    ├── secretbox.SecretBoxError    a sealed secret that does not open (sealed_open_failed)
+    ├── verifier.inputs.InputError  a file that is not a credential (unreadable_input, json_* kept)
+    └── verifier.registry.RegistryError  a trust registry file in no accepted shape (bad_registry)
 
 The leaf classes of a feature live in its module, so that the tree here stays small.
+A code is set where an error is first raised and never renamed on the way out: a
+wrapping error keeps the code of the one it wraps (``code=exc.code``). Messages
+speak of the document (never of a command-line flag) and never quote a secret.
 
 Primitives raise; ``verifier.verify`` catches per check and reports.
 """
