@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from credentials.ob3 import ACHIEVEMENT_TYPES, OB3_CONTEXT, VC_V2_CONTEXT
+from credentials.ob3 import ACHIEVEMENT_TYPES, OB3_CONTEXT
+from credentials.vcdm import VC_V2_CONTEXT
 
 from .errors import Conflict, InvalidRequest, NotFound
 from .images import generated_svg, sniff_image_type
@@ -109,7 +110,7 @@ def define_achievement(node: IssuerNode, spec: AchievementInput, *, now: datetim
     achievement = Achievement(
         key=key, id=f"{node.public_url}/achievements/{key}", name=name, description=description, criteria=criteria,
         image=f"{node.public_url}/images/{digest}", tags=tags, alignments=spec.alignments,
-        evidence_policy=spec.evidence_policy,  # type: ignore[arg-type]  # checked above
+        evidence_policy=spec.evidence_policy,
         retired=False, created=now or datetime.now(timezone.utc), achievement_type=spec.achievement_type)
     node.store.add_achievement(achievement)
     return achievement

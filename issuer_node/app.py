@@ -25,7 +25,7 @@ from .config import IssuerConfig
 from .errors import IssuerError
 from .node import PUBLIC_URL_SETTING, IssuerNode, open_node
 from .routes import api_achievements, api_credentials, public, status
-from .state import ADOPT_BOUND_URL, NODE
+from .state import ADOPT_BOUND_URL, CONFIG, NODE
 
 CLIENT_MAX_SIZE = 2 * 1024 * 1024
 VERSION = "0.1.0"
@@ -52,6 +52,7 @@ def create_app(config: IssuerConfig, *, node: IssuerNode | None = None) -> web.A
     opened = node or open_node(config)
     app = make_app(client_max_size=CLIENT_MAX_SIZE, middlewares=[issuer_error_middleware])
     app[NODE] = opened
+    app[CONFIG] = config
     # Without a configured public URL the node publishes under the URL it is bound to (known once listening).
     app[ADOPT_BOUND_URL] = config.public_url is None and opened.store.get_setting(PUBLIC_URL_SETTING) is None
     setup_templates(app, "issuer_node")
