@@ -28,7 +28,7 @@ from credentials.ob3 import BuildError, build_credential, validate_credential
 from credentials.statuslist import MIN_BITSTRING_BITS, status_entry
 
 from .achievements import builder_achievement, profile_json, require_issuable
-from .errors import InvalidRequest, NotFound
+from .errors import InvalidRequest, IssuerError, NotFound
 from .node import IssuerNode
 from .storage import Achievement, NewCredential, StatusSlot
 
@@ -130,6 +130,47 @@ def _document(node: IssuerNode, *, achievement: Achievement, profile: dict[str, 
     return document
 
 
+Prepared = tuple[IssueRequest, Achievement, Recipient, list[dict[str, Any]]]
+
+
+def _prepare(node: IssuerNode, request: IssueRequest, achievements: dict[str, Achievement | None],
+             moment: datetime) -> Prepared:
+    """Check one request against the node's state; raise the ``IssuerError`` that names its fault."""
+    if request.achievement not in achievements:
+        achievements[request.achievement] = node.store.get_achievement(request.achievement)
+    achievement = achievements[request.achievement]
+    if achievement is None:
+        raise NotFound(f"no achievement {request.achievement}", code="achievement_not_found", field="achievement")
+    require_issuable(achievement)
+    recipient = _check_recipient(request.recipient)
+    evidence = _evidence(request)
+    if achievement.evidence_policy == "required" and not evidence:
+        raise InvalidRequest(f"the achievement {achievement.name!r} requires evidence (a narrative or a URL)",
+                             field="evidence", code="evidence_required")
+    if request.valid_until is not None and request.valid_until <= moment:
+        raise InvalidRequest("validUntil must be in the future", field="validUntil")
+    return request, achievement, recipient, evidence
+
+
+def check_requests(node: IssuerNode, requests: Sequence[IssueRequest], *,
+                   now: datetime | None = None) -> list[IssuerError | None]:
+    """A dry run: for each request, the error ``issue_batch`` would refuse it with, or None.
+
+    Nothing is allocated, signed or stored, and no key is needed (the bulk
+    runner's ``--dry-run`` reports these per row; ``field`` names the column).
+    """
+    moment = now or datetime.now(timezone.utc)
+    achievements: dict[str, Achievement | None] = {}
+    results: list[IssuerError | None] = []
+    for request in requests:
+        try:
+            _prepare(node, request, achievements, moment)
+            results.append(None)
+        except IssuerError as exc:
+            results.append(exc)
+    return results
+
+
 def issue_batch(node: IssuerNode, requests: Sequence[IssueRequest], *, now: datetime | None = None,
                 validate_all: bool = False) -> list[IssuedCredential]:
     """Issue every request or none: one transaction for allocation, signing and storage.
@@ -146,22 +187,8 @@ def issue_batch(node: IssuerNode, requests: Sequence[IssueRequest], *, now: date
     moment = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     signer = node.signer
     profile = profile_json(node.organization)
-    achievements: dict[str, Achievement] = {}
-    prepared: list[tuple[IssueRequest, Achievement, Recipient, list[dict[str, Any]]]] = []
-    for request in requests:
-        achievement = achievements.get(request.achievement) or node.store.get_achievement(request.achievement)
-        if achievement is None:
-            raise NotFound(f"no achievement {request.achievement}", code="achievement_not_found")
-        achievements[request.achievement] = achievement
-        require_issuable(achievement)
-        recipient = _check_recipient(request.recipient)
-        evidence = _evidence(request)
-        if achievement.evidence_policy == "required" and not evidence:
-            raise InvalidRequest(f"the achievement {achievement.name!r} requires evidence (a narrative or a URL)",
-                                 field="evidence", code="evidence_required")
-        if request.valid_until is not None and request.valid_until <= moment:
-            raise InvalidRequest("validUntil must be in the future", field="validUntil")
-        prepared.append((request, achievement, recipient, evidence))
+    achievements: dict[str, Achievement | None] = {}
+    prepared = [_prepare(node, request, achievements, moment) for request in requests]
 
     keys = [str(uuid.uuid4()) for _ in prepared]
     status_base = f"{node.public_url}/status"

@@ -186,3 +186,14 @@ def test_commands_on_a_directory_that_is_not_a_node_say_so(satchel: Run, tmp_pat
     result = satchel("issuer", *command, "--data-dir", str(tmp_path / "empty"), *rest)
     assert result.code == 2
     assert result.err.startswith("error:") and "not an issuer data directory" in result.err
+
+
+def test_a_key_file_others_can_read_is_refused(satchel: Run, tmp_path: Path) -> None:
+    data = tmp_path / "node"
+    _init(satchel, data)
+    achievement = _achievement(satchel, data)
+    os.chmod(data / "issuer.key", 0o644)
+    result = satchel("issuer", "issue", "--data-dir", str(data), "--achievement", achievement, "--did",
+                     "did:key:z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH")
+    assert result.code == 2 and result.out == ""
+    assert result.err.startswith("error:") and "chmod 600" in result.err

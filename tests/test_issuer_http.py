@@ -374,3 +374,24 @@ async def test_ids_already_issued_survive_a_new_public_url(tmp_path: Path) -> No
         newer = await _issue(node, {"achievement": achievement["key"], "recipient": {"did": HOLDER}})
         assert newer["id"].startswith("https://new.riverside.example.org/credentials/")
         assert newer["credentialSubject"]["achievement"]["id"] == achievement["id"]
+
+
+async def test_dry_run_names_the_fault_of_each_request_and_issues_nothing(node: Node) -> None:
+    from issuer_node.issuing import check_requests
+
+    achievement = await _define(node, evidence="required")
+    checker = open_node(IssuerConfig(data_dir=node.data), need_key=False)
+    try:
+        results = check_requests(checker, [
+            IssueRequest(achievement=achievement["key"], recipient=Recipient(email="a@x.example"), narrative="n"),
+            IssueRequest(achievement=achievement["key"], recipient=Recipient(email="not-an-email"), narrative="n"),
+            IssueRequest(achievement="https://elsewhere.example/achievements/1", recipient=Recipient(did=HOLDER)),
+            IssueRequest(achievement=achievement["key"], recipient=Recipient(did=HOLDER)),
+        ])
+        assert checker.store.count_credentials() == 0
+    finally:
+        checker.close()
+    assert results[0] is None
+    assert [(r.code, r.field) for r in results[1:] if r is not None] == [
+        ("invalid_request", "recipient.email"), ("achievement_not_found", "achievement"),
+        ("evidence_required", "evidence")]
