@@ -41,9 +41,10 @@ do; or NOT VERIFIED.
 
 Exit status: 0 verified: no check failed and a proof passed (checks that
 could not run are named in the headline and in the JSON's "not_checked");
-1 not verified: a check failed, or no proof could be checked (a did:web or
-https key without its document, say), or a presented credential did not
-verify, or, with --require-status, a status could not be checked;
+1 not verified: a check failed, or a proof could not be checked (a did:web
+or https key without its document, say; a proof of a type Satchel does not
+know, beside one that passed, is only listed), or a presented credential
+did not verify, or, with --require-status, a status could not be checked;
 2 bad usage or unreadable input."""
 
 
