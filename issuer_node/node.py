@@ -18,8 +18,10 @@ from .datadir import DataDir, load_node_key
 from .errors import NodeSetupError
 from .storage import IssuerStore, Organization, open_store
 
-# The settings row that holds the public URL last configured or served under.
+# Settings rows: the public URL an operator configured (init or serve --public-url), and the URL
+# the last ``serve`` without one was bound to (so that CLI commands mint ids the node serves).
 PUBLIC_URL_SETTING = "public_url"
+SERVED_URL_SETTING = "served_url"
 
 
 @dataclass
@@ -50,7 +52,7 @@ class IssuerNode:
     def adopt_public_url(self, url: str) -> None:
         """Publish under ``url`` from now on (``serve`` calls this with the bound URL when none was configured)."""
         self.public_url = normalize_public_url(url)
-        self.store.set_setting(PUBLIC_URL_SETTING, self.public_url)
+        self.store.set_setting(SERVED_URL_SETTING, self.public_url)
 
     def close(self) -> None:
         self.store.close()
@@ -59,8 +61,9 @@ class IssuerNode:
 def open_node(config: IssuerConfig, *, need_key: bool = True) -> IssuerNode:
     """Open the node in ``config.data_dir``: the store (migrated), the key (unless not needed), the public URL.
 
-    The public URL is the configured one, else the one stored by ``init`` or the
-    last ``serve``, else ``http://HOST:PORT``.
+    The public URL is the configured one (remembered from now on), else the one
+    configured earlier (``init --public-url``, ``serve --public-url``), else the
+    URL the last ``serve`` was bound to, else ``http://HOST:PORT``.
     """
     layout = DataDir(config.data_dir)
     layout.require_initialized()
@@ -71,7 +74,8 @@ def open_node(config: IssuerConfig, *, need_key: bool = True) -> IssuerNode:
             public_url = normalize_public_url(config.public_url)
             store.set_setting(PUBLIC_URL_SETTING, public_url)
         else:
-            public_url = store.get_setting(PUBLIC_URL_SETTING) or f"http://{config.host or DEFAULT_HOST}:{config.port or DEFAULT_PORT}"
+            public_url = (store.get_setting(PUBLIC_URL_SETTING) or store.get_setting(SERVED_URL_SETTING)
+                          or f"http://{config.host or DEFAULT_HOST}:{config.port or DEFAULT_PORT}")
         node = IssuerNode(store=store, data_dir=layout, public_url=public_url, key=key)
         if key is not None and node.organization.did != key.did:
             raise NodeSetupError("the key file does not belong to this database's organization", code="key_mismatch")

@@ -395,3 +395,22 @@ async def test_dry_run_names_the_fault_of_each_request_and_issues_nothing(node: 
     assert [(r.code, r.field) for r in results[1:] if r is not None] == [
         ("invalid_request", "recipient.email"), ("achievement_not_found", "achievement"),
         ("evidence_required", "evidence")]
+
+
+async def test_without_a_configured_public_url_each_serve_publishes_under_its_own_address(tmp_path: Path) -> None:
+    data = tmp_path / "node"
+    token = init_node(data, name="Riverside USD", url="https://riverside.example.org").admin_token
+    seen = []
+    for _ in range(2):
+        app = create_app(IssuerConfig(data_dir=data))
+        async with serving(app) as url, aiohttp.ClientSession() as http:
+            adopt_bound_url(app, url)
+            achievement = await _define(Node(url=url, token=token, data=data, http=http))
+            assert achievement["id"].startswith(url + "/achievements/")
+            seen.append(url)
+    # A command run now mints ids under the address the node was last served at.
+    cli = open_node(IssuerConfig(data_dir=data), need_key=False)
+    try:
+        assert cli.public_url == seen[-1]
+    finally:
+        cli.close()
