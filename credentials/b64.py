@@ -49,6 +49,8 @@ def b64_decode_lenient(text: str, *, what: str = "value", error: type[Credential
     """Decode base64url or base64, padded or not; raise ``error`` naming ``what`` otherwise."""
     if not isinstance(text, str) or not _B64_ANY.fullmatch(text):
         raise error(f"{what} is not valid base64", path=path)
+    if ("-" in text or "_" in text) and ("+" in text or "/" in text):
+        raise error(f"{what} mixes the base64 and base64url alphabets", path=path)
     body = text.rstrip("=").replace("-", "+").replace("_", "/")
     if len(body) % 4 == 1:
         raise error(f"{what} is not base64 (impossible length)", path=path)

@@ -38,7 +38,6 @@ from typing import Any, Literal
 
 from .errors import KeyResolutionError
 from .jws import (
-    ACCEPTED_ALGORITHMS,
     JwsAlgorithmRefusedError,
     JwsError,
     JwsKeyUnresolvableError,
