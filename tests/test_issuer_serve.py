@@ -91,3 +91,34 @@ def test_serve_with_a_wrong_passphrase_refuses_to_start(tmp_path: Path) -> None:
     result = run_subprocess("issuer", "serve", "--data-dir", str(data), "--port", "0", "--passphrase-file", str(wrong))
     assert result.code == 2 and result.out == ""
     assert result.err.startswith("error:") and "passphrase" in result.err
+
+
+def test_parallel_issuing_processes_never_share_a_status_index(tmp_path: Path) -> None:
+    data = tmp_path / "node"
+    assert run_subprocess("issuer", "init", "--data-dir", str(data), "--name", "L", "--url", "https://l.example",
+                          "--public-url", "https://badges.l.example").code == 0
+    added = run_subprocess("issuer", "achievement", "add", "--data-dir", str(data), "--name", "Mentor",
+                           "--description", "d", "--criteria", "c")
+    achievement = added.out.strip()
+    env = dict(os.environ, PYTHONPATH=str(NETGUARD_DIR))
+    script = ("import sys; from pathlib import Path; from issuer_node.config import IssuerConfig; "
+              "from issuer_node.node import open_node; from issuer_node.issuing import IssueRequest, Recipient, "
+              "issue_batch; node = open_node(IssuerConfig(data_dir=Path(sys.argv[1]))); "
+              "[issue_batch(node, [IssueRequest(achievement=sys.argv[2], recipient=Recipient(email=f'p{sys.argv[3]}-{i}@l.example'))"
+              " for i in range(10)]) for _ in range(5)]; node.close()")
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(data), achievement, str(n)], env=env, cwd=REPO,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in range(4)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    import sqlite3
+
+    conn = sqlite3.connect(data / "issuer.db")
+    try:
+        assert conn.execute("SELECT count(*) FROM credentials").fetchone()[0] == 200
+        rows = conn.execute("SELECT l.purpose, a.list_key, a.idx FROM status_allocations a "
+                            "JOIN status_lists l ON l.key = a.list_key").fetchall()
+    finally:
+        conn.close()
+    assert len(rows) == 400 and len(set(rows)) == 400
+    assert {purpose for purpose, _, _ in rows} == {"revocation", "suspension"}
