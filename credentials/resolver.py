@@ -17,13 +17,13 @@ was found in, and the claimed controller only becomes a note.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import base58
 
+from .b64 import b64_decode_lenient
 from .didkey import DID_KEY_PREFIX, decode_public_key, did_key_fingerprint
 from .errors import DidKeyError, KeyResolutionError, MultibaseError
 from .multibase import (
@@ -88,6 +88,22 @@ class KeyResolver:
     @property
     def document_ids(self) -> list[str]:
         return sorted(self._documents)
+
+    def lists(self, did: str, method_id: str, purpose: str) -> bool:
+        """True when the own document of ``did`` lists ``method_id`` under ``purpose``.
+
+        A did:key's document (derived from the key) lists only its own key; any
+        other DID's document is the one the caller gave for it, and without one
+        nothing is listed. This is how a DID may authorize a key defined in
+        another DID's document (DID Core §5.3, a relationship by reference).
+        """
+        if did.startswith(DID_KEY_PREFIX):
+            try:
+                return _resolve_did_key(method_id).controller == did
+            except (KeyResolutionError, DidKeyError, MultibaseError):
+                return False
+        doc = self._documents.get(did)
+        return doc is not None and purpose in RELATIONSHIPS and purpose in doc and _lists(doc[purpose], method_id)
 
     def resolve(self, url: str, *, purpose: str | None = None) -> VerificationMethod:
         """Return the verification method ``url`` names, from the document of the DID in ``url``.
@@ -214,10 +230,7 @@ def _key_from_jwk(jwk: Any) -> tuple[bytes, str]:
         value = jwk.get(name)
         if not isinstance(value, str) or len(value) > 128:
             raise KeyResolutionError(f"publicKeyJwk has no usable {name!r}")
-        try:
-            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        except ValueError:
-            raise KeyResolutionError(f"publicKeyJwk {name!r} is not base64url") from None
+        raw = b64_decode_lenient(value, what=f"publicKeyJwk {name!r}", error=KeyResolutionError)
         if len(raw) != size:
             raise KeyResolutionError(f"publicKeyJwk {name!r} has {len(raw)} bytes, not {size}")
         return raw

@@ -202,6 +202,20 @@ def test_did_web_issuer_with_its_own_document_still_verifies(people) -> None:
     assert _statuses(report, "issuer-key") == ["passed"]
 
 
+def test_issuer_document_listing_another_dids_key_by_reference_authorizes_it(people) -> None:
+    """DID Core §5.3: the issuer's own document may list a method of another DID; then, and only then, it is theirs."""
+    district, attacker = people["district"], people["attacker"]
+    web = "did:web:district.example"
+    signed = _sign(_credential(web, subject={"id": "did:example:x"}), DidSigner(attacker, f"{EVIL}#k"))
+    delegating = {"id": web, "assertionMethod": [f"{EVIL}#k"]}
+    silent = {"id": web, "verificationMethod": _evil_document(web, district, did=web)["verificationMethod"],
+              "assertionMethod": [f"{web}#k"]}
+    assert _codes(verify(signed, _options(_evil_document(web, attacker), delegating)), "issuer-key") == [
+        "issuer_authorizes_key"]
+    assert _codes(verify(signed, _options(_evil_document(web, attacker), silent)), "issuer-key") == [
+        "issuer_key_mismatch"]
+
+
 def test_vc_jwt_signed_with_a_did_web_key_claiming_the_district_fails_issuer_key(people) -> None:
     district, attacker = people["district"], people["attacker"]
     credential = _credential(district.did, subject={"id": people["learner"].did})

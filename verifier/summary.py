@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from credentials.vcdm import as_list
+
 MAX_TEXT = 500  # A summary line longer than this is cut: the full text is in the credential.
 EMAIL_TYPES = ("emailAddress", "email")
 
@@ -154,7 +156,7 @@ def summarize(credential: Any, *, jwt_subject: str | None = None) -> BadgeSummar
     """Read the summary of ``credential`` (None when it is not a JSON object); ``jwt_subject`` is a JWT's ``sub``."""
     if not isinstance(credential, dict):
         return None
-    subjects = [s for s in _as_list(credential.get("credentialSubject")) if isinstance(s, dict)]
+    subjects = [s for s in as_list(credential.get("credentialSubject")) if isinstance(s, dict)]
     achievement: dict[str, Any] = next((s["achievement"] for s in subjects if isinstance(s.get("achievement"), dict)), {})
     criteria = achievement.get("criteria")
     issuer = credential.get("issuer")
@@ -170,7 +172,7 @@ def summarize(credential: Any, *, jwt_subject: str | None = None) -> BadgeSummar
         issued=_text(credential.get("validFrom")) or _text(credential.get("issuanceDate"))
         or _text(credential.get("awardedDate")),
         expires=_text(credential.get("validUntil")) or _text(credential.get("expirationDate")),
-        evidence=tuple(_evidence(item) for item in _as_list(credential.get("evidence")) if isinstance(item, dict)),
+        evidence=tuple(_evidence(item) for item in as_list(credential.get("evidence")) if isinstance(item, dict)),
     )
 
 
@@ -186,7 +188,7 @@ def _recipient(subjects: list[dict[str, Any]], jwt_subject: str | None) -> Recip
         name = _text(subject.get("name"))
         if name:
             names.append(name)
-        for item in _as_list(subject.get("identifier")):
+        for item in as_list(subject.get("identifier")):
             identity = _identity(item)
             if identity is None:
                 continue
@@ -222,9 +224,3 @@ def _text(value: Any) -> str | None:
         return None
     text = " ".join(value.split())
     return text[:MAX_TEXT] + "…" if len(text) > MAX_TEXT else text
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]

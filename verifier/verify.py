@@ -24,7 +24,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-import credentials.suites  # noqa: F401  (registers the ECDSA and Ed25519Signature2018 suites)
 from credentials.canonical import find_undefined_terms, require_bundled_contexts
 from credentials.dataintegrity import find_suite, proofs_of, verify_proof
 from credentials.errors import CredentialError, KeyResolutionError, UndefinedTermError
@@ -36,7 +35,10 @@ from credentials.resolver import (
     MethodNotAuthorizedError,
     VerificationMethod,
 )
-from credentials.vcdm import issuer_id
+from credentials.vcdm import VC_V1_CONTEXT as VC_V1
+from credentials.vcdm import VC_V2_CONTEXT as VC_V2
+from credentials.vcdm import as_list, issuer_id
+from credentials.xsd import CLOCK_SKEW
 
 from .binding import check_holder
 from .dates import format_moment, parse_datetime
@@ -44,8 +46,6 @@ from .registry import TrustRegistry
 from .report import FAILED, NOT_CHECKED, PASSED, Check, Report
 from .summary import BadgeSummary, summarize
 
-VC_V1 = "https://www.w3.org/2018/credentials/v1"
-VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_TYPES = {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"}
 _OB3_SCHEMA_MARK = "/spec/ob/v3p0/schema/"
 STATUS_LIST_TYPES = {"BitstringStatusListCredential", "StatusList2021Credential"}
@@ -62,7 +62,7 @@ class VerifyOptions:
     resolver: KeyResolver = field(default_factory=KeyResolver)
     status_lists: tuple[dict[str, Any], ...] = ()
     registry: TrustRegistry | None = None
-    skew: timedelta = timedelta(minutes=5)
+    skew: timedelta = CLOCK_SKEW
     # The real present, for "proof created in the future"; ``now`` may be a
     # moment in the past (``--at``) at which a proof made later is still fine.
     clock: datetime | None = None
@@ -100,7 +100,7 @@ def verify_credential(credential: dict[str, Any], options: VerifyOptions, *,
     checks.extend(jwt_checks)
     checks.extend(proof_checks)
     issuer = issuer_id(credential)
-    key_checks = [_issuer_key(method, issuer) for method in (*jwt_methods, *methods)]
+    key_checks = [_issuer_key(method, issuer, options.resolver) for method in (*jwt_methods, *methods)]
     key_checks += [Check("issuer-key", FAILED, exc.code, f"{exc}; a key that its DID document does not list under "
                          "assertionMethod cannot sign credentials", exc.path) for exc in refused]
     checks.extend(key_checks)
@@ -141,7 +141,7 @@ def verify_presentation(presentation: dict[str, Any], options: VerifyOptions) ->
     holder = presentation.get("holder")
     holder = holder.get("id") if isinstance(holder, dict) else holder
     checks.extend(_challenge_domain(presentation, options))
-    credentials = _as_list(presentation.get("verifiableCredential"))
+    credentials = as_list(presentation.get("verifiableCredential"))
     carried = tuple(item for item in credentials if isinstance(item, dict) and set(_types(item)) & STATUS_LIST_TYPES)
     if carried:
         notes.append(f"{len(carried)} status list credential(s) carried by the presentation used to check revocation")
@@ -169,7 +169,7 @@ def verify_presentation(presentation: dict[str, Any], options: VerifyOptions) ->
 
 
 def _syntax_credential(credential: dict[str, Any]) -> Check:
-    contexts = _as_list(credential.get("@context"))
+    contexts = as_list(credential.get("@context"))
     problems = []
     if not contexts or contexts[0] not in (VC_V1, VC_V2):
         problems.append(f"@context must start with {VC_V2} (or {VC_V1})")
@@ -198,7 +198,7 @@ def _contexts(document: dict[str, Any], options: VerifyOptions) -> Check:
     if undefined:
         error = UndefinedTermError(undefined)
         return Check("contexts", FAILED, error.code, str(error), error.path)
-    count = len(_as_list(document.get("@context")))
+    count = len(as_list(document.get("@context")))
     return Check("contexts", PASSED, "contexts_bundled", f"all {count} contexts are bundled and pinned; every term is defined")
 
 
@@ -247,11 +247,15 @@ def _proofs(document: dict[str, Any], options: VerifyOptions, *, purpose: str,
     return checks, methods, refused
 
 
-def _issuer_key(method: VerificationMethod, issuer: str | None) -> Check:
+def _issuer_key(method: VerificationMethod, issuer: str | None, resolver: KeyResolver) -> Check:
     """The key is the issuer's when the issuer's own DID document lists it under assertionMethod."""
     if issuer is not None and method.controller == issuer and method.authorized_for(ASSERTION_METHOD):
         where = "the issuer's own did:key" if issuer.startswith("did:key:") else "listed under assertionMethod in the issuer's own DID document"
         return Check("issuer-key", PASSED, "issuer_controls_key", f"signed by {method.id}, {where}")
+    if issuer is not None and method.controller != issuer and resolver.lists(issuer, method.id, ASSERTION_METHOD):
+        return Check("issuer-key", PASSED, "issuer_authorizes_key",
+                     f"signed by {method.id}, a key of {method.controller} that the issuer's own DID document lists "
+                     "under assertionMethod")
     if issuer is not None and method.controller == issuer:
         return Check("issuer-key", FAILED, "method_not_authorized",
                      f"signed by {method.id}, which the issuer's DID document does not list under assertionMethod")
@@ -267,7 +271,7 @@ def _schema(credential: dict[str, Any]) -> Check:
     contexts) do not declare the 3.0 schema and often do not meet it; holding
     them to it would refuse badges their issuers signed in good faith.
     """
-    declared = [str(s.get("id")) for s in _as_list(credential.get("credentialSchema")) if isinstance(s, dict)]
+    declared = [str(s.get("id")) for s in as_list(credential.get("credentialSchema")) if isinstance(s, dict)]
     if not declared:
         return Check("schema", NOT_CHECKED, "no_schema_declared", "the credential declares no credentialSchema")
     if not any(_OB3_SCHEMA_MARK in url for url in declared):
@@ -383,7 +387,7 @@ def _nested_credentials(credential: dict[str, Any], options: VerifyOptions) -> l
                     continue
                 child = f"{path}.{key}"
                 if key in ("endorsement", "verifiableCredential", "endorsementJwt"):
-                    for index, item in enumerate(_as_list(value)):
+                    for index, item in enumerate(as_list(value)):
                         found.append((f"{child}[{index}]", item))
                 else:
                     walk(value, child)
@@ -473,7 +477,7 @@ def _unwrap_enveloped(item: Any) -> Any:
     An envelope of another media type, or one that is not a ``data:`` URL, is
     returned as is, and then fails as a credential with no proof.
     """
-    if isinstance(item, dict) and "EnvelopedVerifiableCredential" in _as_list(item.get("type")):
+    if isinstance(item, dict) and "EnvelopedVerifiableCredential" in as_list(item.get("type")):
         data = item.get("id", "")
         if isinstance(data, str) and data.startswith("data:") and "," in data:
             media_type, _, token = data[len("data:"):].partition(",")
@@ -487,15 +491,9 @@ def _matches(value: Any, wanted: str) -> bool:
 
 
 def _types(document: dict[str, Any]) -> list[str]:
-    return [str(t) for t in _as_list(document.get("type", document.get("@type")))]
+    return [str(t) for t in as_list(document.get("type", document.get("@type")))]
 
 
 def _id(document: dict[str, Any]) -> str | None:
     value = document.get("id")
     return value if isinstance(value, str) else None
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
