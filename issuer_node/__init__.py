@@ -1,1 +1,17 @@
-"""Placeholder: the issuer_node server is built on credentials/ and verifier/ (see DESIGN.md)."""
+"""The issuer node: one organization's server that defines badges, issues, publishes status, revokes.
+
+Module map (features take an ``IssuerNode``; handlers only translate HTTP):
+
+- ``config`` (``IssuerConfig``, ``Secret``), ``datadir`` (issuer.db, issuer.key 0600 / sealed,
+  evidence/), ``provisioning`` (``init_node``), ``node`` (``open_node`` → ``IssuerNode``: store,
+  key as a ``Signer``, public URL), ``errors`` (``IssuerError`` tree with HTTP status and code).
+- ``storage/``: ``interface.IssuerStore`` (one Protocol per table family, composed), ``records``
+  (frozen dataclasses), ``sqlite.SqliteIssuerStore`` (+ one mixin per later family),
+  ``migrations.MIGRATIONS`` (append-only).
+- Features: ``achievements``, ``issuing`` (``issue_batch`` / ``issue_credential`` /
+  ``check_requests``), ``statuslists`` (published list, ``change_status``), ``accounts``
+  (users, bearer tokens, roles), ``images``.
+- HTTP: ``app.create_app`` (problem+json for ``IssuerError``), ``state`` (app keys),
+  ``routes/<family>.py`` each with ``setup(app)``, listed in ``app.ROUTE_FAMILIES``.
+- ``cli.add_parser``: ``satchel issuer …`` (registered by satchel/cli.py; nothing here imports satchel).
+"""
