@@ -10,7 +10,7 @@ from issuer_node import cli as issuer_cli
 
 from wallet import cli as wallet_cli
 
-from . import cmd_core, cmd_verify
+from . import cmd_core, cmd_verifier, cmd_verify
 from .clio import EXIT_FAILED, EXIT_USAGE, UsageError
 
 
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cmd_core.add_parsers(sub)
     cmd_verify.add_parser(sub)
+    cmd_verifier.add_parser(sub)
     wallet_cli.add_parser(sub)
     issuer_cli.add_parser(sub)
     return parser

@@ -13,8 +13,9 @@ from conftest import REPO
 FORBIDDEN = {
     "credentials": {"verifier", "issuer_node", "wallet", "satchel"},
     "schemas": {"credentials", "verifier", "issuer_node", "wallet", "satchel"},
-    "verifier": {"issuer_node", "wallet", "satchel"},
-    "webbase": {"issuer_node", "wallet", "satchel"},
+    "verifier": {"issuer_node", "wallet", "satchel", "webbase", "verifier_web"},
+    "webbase": {"issuer_node", "wallet", "satchel", "verifier_web"},
+    "verifier_web": {"issuer_node", "wallet", "satchel"},
     "issuer_node": {"wallet", "satchel"},
     "wallet": {"issuer_node", "satchel"},
 }

@@ -1,0 +1,42 @@
+"""``create_app(config)``: the verifier service as one aiohttp application."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from aiohttp import web
+
+from webbase.app import make_app
+from webbase.openapi import add_openapi_route
+from webbase.sessions import SessionCodec, setup_sessions
+from webbase.templates import setup_templates
+
+from . import api, pages
+from .config import CONFIG, ServiceConfig
+
+VERSION = "0.1.0"
+# Apps of one host share cookies whatever their ports (``satchel demo``), so the names are the verifier's own.
+SESSION_COOKIE = "satchel_verifier_session"
+PRESESSION_COOKIE = "satchel_verifier_presession"
+
+
+async def stylesheet(request: web.Request) -> web.Response:
+    """The verifier page's stylesheet (its few additions to webbase's)."""
+    css = files("verifier_web").joinpath("static/verifier.css").read_bytes()
+    response = web.Response(body=css, content_type="text/css", charset="utf-8")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def create_app(config: ServiceConfig) -> web.Application:
+    """The service: the page at ``/``, ``POST /credentials/verify``, ``POST /presentations/verify``, ``/openapi.json``."""
+    app = make_app(client_max_size=config.client_max_size)
+    app[CONFIG] = config
+    setup_sessions(app, SessionCodec(config.session_secret), secure=config.secure_cookies,
+                   cookie_name=SESSION_COOKIE, presession_cookie_name=PRESESSION_COOKIE)
+    setup_templates(app, "verifier_web")
+    app.router.add_get("/static/verifier.css", stylesheet)
+    pages.add_routes(app)
+    api.add_routes(app)
+    add_openapi_route(app, title="Satchel verifier service", version=VERSION)
+    return app

@@ -1,0 +1,67 @@
+"""From a document to Satchel's report, and from the report to the VC-API's answer.
+
+``verify_document`` is the service's one call into the verifier (CPU-bound: the
+routes run it through ``webbase.cpu.run_cpu``). The service adds only what it was
+started with, the trust registry and the status lists, and the challenge and
+domain the caller asked for; every check and every verdict is the library's.
+
+The VC-API answer (W3C VC-API, "Verify Credential" / "Verify Presentation"):
+``verified``; ``checks``, the checks that ran and passed; ``errors`` and
+``warnings``, ProblemDetails objects (``type``, ``title``, ``detail``) for each
+failed check and each check that could not run; and Satchel's full report under
+``report``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from verifier.report import FAILED, PASSED, Report
+from verifier.verify import VerifyOptions, verify
+
+from .config import ServiceConfig
+
+CHECK_TYPE_PREFIX = "urn:satchel:check:"
+
+
+def verify_document(document: dict[str, Any] | str, config: ServiceConfig, *, challenge: str | None = None,
+                    domain: str | None = None, status_lists: tuple[dict[str, Any], ...] = (),
+                    now: datetime | None = None) -> Report:
+    """Verify a credential, a presentation or a compact VC-JWT with the service's registry and status lists."""
+    moment = now or datetime.now(UTC)
+    options = VerifyOptions(now=moment, clock=moment, challenge=challenge, domain=domain, registry=config.registry,
+                            status_lists=config.status_lists + status_lists)
+    return verify(document, options)
+
+
+def _problem(name: str, code: str, detail: str, where: str | None) -> dict[str, Any]:
+    problem: dict[str, Any] = {"type": CHECK_TYPE_PREFIX + code, "title": name, "detail": detail, "check": name,
+                               "code": code}
+    if where:
+        problem["where"] = where
+    return problem
+
+
+def _failures(report: Report, where: str | None = None) -> list[dict[str, Any]]:
+    """Every failed check, here and in the credentials a presentation depends on, each named with where it is."""
+    found = [_problem(check.name, check.code, check.detail, where) for check in report.checks if check.status == FAILED]
+    for label, nested in report.presented:
+        found += _failures(nested, f"{where}.{label}" if where else label)
+    return found
+
+
+def vcapi_result(report: Report) -> dict[str, Any]:
+    """The VC-API VerificationResult for ``report``, with the report itself under ``report``."""
+    passed = list(dict.fromkeys(check.name for check in report.checks if check.status == PASSED))
+    warnings = []
+    for caveat in report.caveats:
+        warning = _problem(caveat.check, caveat.code, caveat.to_text(), ", ".join(caveat.where) or None)
+        warnings.append(warning)
+    return {
+        "verified": report.verified,
+        "checks": passed,
+        "warnings": warnings,
+        "errors": _failures(report),
+        "report": report.to_json(),
+    }
