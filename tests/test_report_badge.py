@@ -243,7 +243,8 @@ def test_email_badge_presented_by_holder_is_holder_not_bound_not_failed(district
     assert "proves nothing about who presents it" in holder.detail
     assert report.verified is True
     assert "holder" in report.not_checked
-    assert "who presents it was not checked" in report.headline
+    assert report.headline.startswith("VERIFIED, but the presenter was not checked: holder not bound (identified by "
+                                      "email): verifiableCredential[0] is issued to an email address")
 
 
 def test_email_badge_presented_by_a_stranger_is_also_holder_not_bound(district) -> None:
@@ -291,3 +292,19 @@ def test_verify_help_documents_require_status_and_the_registry_format(satchel) -
     out = satchel("verify", "--help").out
     assert "--require-status" in out
     assert '{"issuers": [{"id": DID, "name": NAME}, ...]}' in " ".join(out.split())
+
+
+@pytest.mark.parametrize(("subject", "words"), [
+    ({"id": "urn:uuid:4c3b2a19-0000-4000-8000-000000000001"},
+     "holder not bound (identified by urn:uuid:4c3b2a19-0000-4000-8000-000000000001)"),
+    ({}, "holder not bound: verifiableCredential[0] names no recipient"),
+])
+def test_recipient_no_key_can_prove_is_holder_not_bound(district, learner, subject, words) -> None:
+    credential = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                  "issuer": district.did, "validFrom": "2026-09-01T00:00:00Z",
+                  "credentialSubject": subject or {"name": "A. Teacher"}}
+    signed = add_proof(credential, signer=district, loader=bundled_loader(), created=START)
+    report = verify(_present(learner, [signed]), VerifyOptions(now=NOW))
+    [holder] = report.find("holder")
+    assert (holder.status, holder.code) == ("not checked", "holder_not_bound")
+    assert words in holder.detail and "proves nothing about who presents it" in holder.detail

@@ -52,7 +52,8 @@ def check_holder(holder: object, signers: Sequence[str], presented: Iterable[tup
                      "$.holder")
     presenter = [holder] if isinstance(holder, str) else list(signers)
     failed: list[tuple[str, str]] = []
-    unbound: list[str] = []
+    # Credentials no key can bind, by what identifies their recipient: "email", an id that is not a DID, or "".
+    unbound: dict[str, list[str]] = {}
     bound: list[str] = []
     for label, report in presented:
         if report.badge is None:
@@ -69,26 +70,39 @@ def check_holder(holder: object, signers: Sequence[str], presented: Iterable[tup
                 failed.append(("subject_not_holder", (f"{label} was issued to {_join(dids)}, but the presentation "
                                                       f"was signed by {_join(presenter)}: it is someone else's credential")))
         elif recipient.emails:
-            unbound.append(f"{label}: holder not bound (identified by email): the badge is issued to "
-                           f"{recipient.emails[0].to_text()}, which no key can prove")
-        elif recipient.ids:
-            unbound.append(f"{label}: holder not bound: the badge is issued to {_join(recipient.ids[:1])}, not to a DID "
-                           "whose key could sign")
+            unbound.setdefault("email", []).append(label)
         else:
-            unbound.append(f"{label}: holder not bound: the credential names no recipient id")
+            unbound.setdefault(_join(recipient.ids[:1]), []).append(label)
     if failed:
         codes = [code for code, _ in failed]
         code = "subject_not_holder" if "subject_not_holder" in codes else codes[0]
         return Check("holder", FAILED, code, "; ".join(text for _, text in failed))
     if unbound:
-        return Check("holder", NOT_CHECKED, "holder_not_bound",
-                     "; ".join(unbound) + ". The presentation proves nothing about who presents "
-                     + ("these credentials" if len(unbound) > 1 else "it")
-                     + f" (signed by {_join(presenter)}); confirm the person's identity another way")
+        return Check("holder", NOT_CHECKED, "holder_not_bound", _unbound_detail(unbound, presenter))
     if not bound:
         return Check("holder", PASSED, "holder_signed", f"signed by {_join(presenter)}; it presents no credentials")
     return Check("holder", PASSED, "holder_signed",
                  f"signed by {_join(presenter)}, the recipient of every credential it presents")
+
+
+def _unbound_detail(unbound: dict[str, list[str]], presenter: Sequence[str]) -> str:
+    """Plain words for credentials no key can bind (rule 4), e.g. ``holder not bound (identified by email): …``."""
+    parts = []
+    count = 0
+    for identified_by, labels in unbound.items():
+        count += len(labels)
+        are = "is" if len(labels) == 1 else "are"
+        if identified_by == "email":
+            parts.append(f"holder not bound (identified by email): {', '.join(labels)} {are} issued to an email "
+                         "address, which no key can prove")
+        elif identified_by:
+            parts.append(f"holder not bound (identified by {identified_by}): {', '.join(labels)} {are} issued to an "
+                         "id that is not a DID, which no key can prove")
+        else:
+            parts.append(f"holder not bound: {', '.join(labels)} name{'s' if len(labels) == 1 else ''} no recipient")
+    them = "it" if count == 1 else "them"
+    return (f"{'; '.join(parts)}; so the presentation (signed by {_join(presenter)}) proves nothing about who "
+            f"presents {them}")
 
 
 def _join(items: Sequence[str]) -> str:

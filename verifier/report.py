@@ -52,10 +52,9 @@ _CAVEATS: dict[tuple[str, str | None], tuple[str, str | None, str | None]] = {
                                           "give --challenge with the challenge you asked the holder to sign"),
     ("domain", "no_domain_asked"): ("no domain was checked", "the presentation could be a replay",
                                     "give --domain with the domain you asked for"),
-    ("holder", "holder_not_bound"): ("who presents it was not checked",
-                                     ("the presentation proves nothing about who presents a badge whose recipient no "
-                                      "key can prove (for example one issued to an email address)"),
-                                     "confirm the person's identity another way"),
+    ("holder", "holder_not_bound"): ("the presenter was not checked", None,
+                                     ("confirm the person's identity another way, for example that the email "
+                                      "address the badge was issued to is theirs")),
 }
 
 
