@@ -90,3 +90,40 @@ async def test_an_address_confirmed_by_one_account_cannot_be_added_by_another(tm
         async with http.post(f"{w.url}/api/emails", json={"email": "ann@example.org"}, headers=bearer(bob)) as r:
             assert r.status == 409
             assert_problem(409, await r.json(), "email_exists")
+
+
+async def test_with_smtp_the_confirmation_link_arrives_by_mail(tmp_path: Path) -> None:
+    import re
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from webbase.mail import Mailer
+
+    received: list[bytes] = []
+
+    class Sink:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            received.append(envelope.content)  # type: ignore[attr-defined]
+            return "250 OK"
+
+    with socket.socket() as probe:  # aiosmtpd cannot listen on port 0: ask for a free port first
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mailer = Mailer(("127.0.0.1", port), sender="wallet@example.org")
+        async with running_wallet(tmp_path / "w", mailer=mailer) as w, aiohttp.ClientSession() as http:
+            _, token = await sign_up(http, w.url, "ann@example.org")
+            async with http.post(f"{w.url}/api/emails", json={"email": "ann.work@district.example"},
+                                 headers=bearer(token)) as r:
+                assert (await r.json())["confirmation"] == "sent by email"
+            mail = received[-1].decode()
+            assert "To: ann.work@district.example" in mail
+            link = re.search(r"http://\S+/confirm/\S+", mail)
+            assert link is not None
+            async with http.get(link.group(0)) as r:
+                assert r.status == 200
+    finally:
+        controller.stop()

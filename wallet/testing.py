@@ -27,7 +27,7 @@ from credentials.statuslist import build_status_list_credential, status_entry
 from webbase.runner import start_site
 
 from .config import init_data_dir, load_config
-from .context import Wallet, open_wallet
+from .context import MailSender, Wallet, open_wallet
 from .web.app import create_app, set_public_url
 
 PASSWORD = "correct horse battery"
@@ -75,11 +75,12 @@ class RunningWallet:
 
 
 @asynccontextmanager
-async def running_wallet(data_dir: Path, *, public_url: str | None = None) -> AsyncIterator[RunningWallet]:
+async def running_wallet(data_dir: Path, *, public_url: str | None = None,
+                         mailer: MailSender | None = None) -> AsyncIterator[RunningWallet]:
     """A wallet server on 127.0.0.1 (a free port) over a fresh data directory; no background refresh."""
     if not (data_dir / "server.secret").exists():
         init_data_dir(data_dir, public_url=public_url)
-    wallet = open_wallet(load_config(data_dir, default_public_url="http://127.0.0.1"))
+    wallet = open_wallet(load_config(data_dir, default_public_url="http://127.0.0.1"), mailer=mailer)
     app = create_app(wallet, background_refresh=False)
     site = await start_site(app, "127.0.0.1", 0)
     if public_url is None:
