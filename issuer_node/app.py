@@ -25,6 +25,7 @@ from .config import IssuerConfig
 from .errors import IssuerError
 from .node import PUBLIC_URL_SETTING, IssuerNode, open_node
 from .routes import api_achievements, api_credentials, public, status
+from .routes import api_applications
 from .state import ADOPT_BOUND_URL, CONFIG, NODE
 
 CLIENT_MAX_SIZE = 2 * 1024 * 1024
@@ -32,6 +33,7 @@ VERSION = "0.1.0"
 
 ROUTE_FAMILIES: list[Callable[[web.Application], None]] = [
     public.setup, status.setup, api_achievements.setup, api_credentials.setup,
+    api_applications.setup,
 ]
 
 
