@@ -5,10 +5,9 @@ Spec: Controlled Identifiers 1.0 §2.4 (Multibase), the multicodec table.
 
 from __future__ import annotations
 
-import base64
-
 import base58
 
+from .b64 import b64url_encode
 from .errors import MultibaseError
 
 # Multicodec varint prefixes, as they appear before the raw key bytes.
@@ -51,26 +50,7 @@ def decode_base58btc(value: str, *, max_length: int = MAX_BASE58_LENGTH) -> byte
 
 def encode_base64url(data: bytes) -> str:
     """Encode as multibase base64url without padding (the ``u`` prefix)."""
-    return "u" + base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def decode_base64url_any(value: str) -> bytes:
-    """Decode base64url or base64, padded or not, with or without the multibase ``u``.
-
-    Status lists in the wild use every one of these spellings; writers emit ``u``.
-    """
-    text = value[1:] if value.startswith("u") and _is_b64(value[1:]) else value
-    text = text.replace("-", "+").replace("_", "/")
-    text += "=" * (-len(text) % 4)
-    try:
-        return base64.b64decode(text, validate=True)
-    except ValueError as exc:
-        raise MultibaseError(f"invalid base64 value: {exc}") from None
-
-
-def _is_b64(text: str) -> bool:
-    allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=")
-    return bool(text) and set(text) <= allowed
+    return "u" + b64url_encode(data)
 
 
 def split_multicodec(data: bytes, *prefixes: bytes) -> tuple[bytes, bytes]:
