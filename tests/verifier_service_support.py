@@ -17,6 +17,7 @@ from credentials.keys import Ed25519KeyPair
 from credentials.loader import bundled_loader
 from credentials.ob3 import build_credential
 from credentials.xsd import format_datetime
+from verifier_web.registries import REGISTRY_CONTEXT
 from credentials.statuslist import build_status_list_credential, new_status_list, set_status, status_entry
 
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
@@ -71,7 +72,7 @@ def present(holder: Ed25519KeyPair, items: list[Any], *, challenge: str | None =
 def signed_registry(operator: Ed25519KeyPair, issuers: list[dict[str, Any]]) -> dict[str, Any]:
     """A trust registry issued as a credential by its operator."""
     registry = {
-        "@context": [VC_V2], "id": "urn:uuid:9b1f3c2e-0a4d-4e5f-8a6b-7c8d9e0f1a2b",
+        "@context": [VC_V2, REGISTRY_CONTEXT], "id": "urn:uuid:9b1f3c2e-0a4d-4e5f-8a6b-7c8d9e0f1a2b",
         "type": ["VerifiableCredential", "TrustRegistryCredential"],
         "issuer": {"id": operator.did, "name": "State Department of Education"}, "validFrom": format_datetime(START),
         "credentialSubject": {"id": "urn:uuid:1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "issuers": issuers},

@@ -1,9 +1,10 @@
 """Reading trust registry files: the three plain formats and a registry signed as a credential.
 
 The plain formats are ``verifier.registry.TrustRegistry.from_json``'s. A signed
-registry is a Verifiable Credential issued by the registry's operator whose
-``credentialSubject`` carries one of the plain forms: ``{"issuers": [{"did",
-"name", "url"}, …]}`` or a DCC ``{"registry": {DID: {"name", "url"}}}``. Its proof
+registry is a Verifiable Credential issued by the registry's operator, with
+``REGISTRY_CONTEXT`` after the VC 2.0 context, whose ``credentialSubject``
+carries one of the plain forms as a JSON literal: ``"issuers": [{"did", "name",
+"url"}, …]`` or a DCC ``"registry": {DID: {"name", "url"}}``. Its proof
 is checked by the offline verifier like any credential, and a registry that does
 not verify is refused: a list of names that anyone could have edited is worth
 nothing as a source of trust.
@@ -19,6 +20,16 @@ from verifier.registry import RegistryError, TrustRegistry
 from verifier.verify import VerifyOptions, verify_credential
 
 from .config import RegistrySource
+
+# The signed registry's own terms, given inline after the VC 2.0 context: the
+# registry itself is a JSON literal (JSON-LD 1.1 ``@json``), so what the operator
+# signed is exactly the JSON a verifier reads, with no term left undefined.
+REGISTRY_VOCAB = "urn:satchel:trust-registry#"
+REGISTRY_CONTEXT: dict[str, Any] = {
+    "TrustRegistryCredential": REGISTRY_VOCAB + "TrustRegistryCredential",
+    "issuers": {"@id": REGISTRY_VOCAB + "issuers", "@type": "@json"},
+    "registry": {"@id": REGISTRY_VOCAB + "registry", "@type": "@json"},
+}
 
 
 def _plain_kind(data: Any) -> str:
