@@ -63,11 +63,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--status-list", metavar="FILE", action="append", default=[],
                    help="a status list credential (BitstringStatusList or StatusList2021) to check revocation against; repeatable")
     p.add_argument("--registry", metavar="FILE",
-                   help='a trust registry, JSON {"issuers": [{"id": DID, "name": NAME}, ...]}, ids matched exactly '
-                        '(a malformed file, or an id listed under two names: exit 2). A listed issuer whose own key '
-                        'signed passes the registry check and is shown by the registry\'s name; an issuer not listed '
-                        'fails it (exit 1), and so does a listed issuer whose key did not sign ("impersonation '
-                        'suspected")')
+                   help='a trust registry naming the organizations behind DIDs, JSON in one of three shapes: '
+                        '[{"did": DID, "name": NAME, "url": URL}, ...], {"issuers": [{"id": DID, "name": NAME}, ...]}, '
+                        'or a DCC registry {"registry": {DID: {"name": NAME, "url": URL}}}; DIDs matched exactly (a '
+                        'malformed file, or a DID listed under two names: exit 2). A listed issuer whose own key signed '
+                        'passes the registry check and is shown by the registry\'s name; an issuer not listed fails it '
+                        '(exit 1), and so do a listed issuer whose key did not sign and an unlisted one that claims a '
+                        'listed name ("impersonation suspected")')
     p.add_argument("--require-status", action="store_true",
                    help="fail (exit 1) when a credential's revocation status could not be checked: no status list "
                         "given, or no credentialStatus in the credential")

@@ -458,3 +458,18 @@ def test_unreadable_presented_credential_fails_holder(people) -> None:
     report = verify(_sign(vp, attacker, purpose="authentication"), _options())
     assert _codes(report, "holder") == ["subject_unreadable"]
     assert report.verified is False
+
+
+def test_attacker_did_key_claiming_the_district_name_reads_impersonation_suspected(people, satchel,
+                                                                                   tmp_path: Path) -> None:
+    """Not a forgery of the signature, but of the name: the attacker issues as itself, calling itself the district."""
+    district, attacker = people["district"], people["attacker"]
+    forged = _sign(_credential(attacker.did, subject={"id": people["learner"].did}), attacker)
+    (tmp_path / "vc.json").write_text(json.dumps(forged))
+    (tmp_path / "reg.json").write_text(json.dumps([{"did": district.did, "name": "Lakeside District"}]))
+    result = satchel("verify", "--json", "--at", "2026-09-15T00:00:00Z", "--registry", str(tmp_path / "reg.json"),
+                     str(tmp_path / "vc.json"))
+    assert result.code == 1
+    report = result.json()
+    assert [c["code"] for c in report["checks"] if c["name"] == "registry"] == ["impersonation_suspected"]
+    assert report["badge"]["issuer"]["source"] == "claimed by the credential"

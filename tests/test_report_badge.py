@@ -288,10 +288,19 @@ def test_presentation_headline_names_the_credential_whose_status_was_not_checked
     assert report.not_checked == ["status"]
 
 
-def test_verify_help_documents_require_status_and_the_registry_format(satchel) -> None:
-    out = satchel("verify", "--help").out
-    assert "--require-status" in out
-    assert '{"issuers": [{"id": DID, "name": NAME}, ...]}' in " ".join(out.split())
+REGISTRY_SHAPES = {
+    '[{"did": DID, "name": NAME, "url": URL}, ...]': [{"did": "did:key:z6MkA", "name": "N", "url": "https://n.example"}],
+    '{"issuers": [{"id": DID, "name": NAME}, ...]}': {"issuers": [{"id": "did:key:z6MkA", "name": "N"}]},
+    '{"registry": {DID: {"name": NAME, "url": URL}}}': {"registry": {"did:key:z6MkA": {"name": "N", "url": "https://n.example"}}},
+}
+
+
+def test_verify_help_documents_require_status_and_every_registry_shape_the_code_reads(satchel) -> None:
+    help_text = " ".join(satchel("verify", "--help").out.split())
+    assert "--require-status" in help_text
+    for shape, example in REGISTRY_SHAPES.items():
+        assert shape in help_text
+        assert TrustRegistry.from_json(example).name_of("did:key:z6MkA") == "N"
 
 
 @pytest.mark.parametrize(("subject", "words"), [
