@@ -60,7 +60,10 @@ _CAVEATS: dict[tuple[str, str | None], tuple[str, str | None, str | None]] = {
 
 @dataclass(frozen=True)
 class Caveat:
-    """A check that could not run: what, where (a nested credential's label, or None), why, what to do."""
+    """A check that could not run: what, why, what to do, and where.
+
+    ``where`` holds the labels of the presented credentials it concerns; it is empty for the document itself.
+    """
 
     check: str
     code: str
