@@ -196,3 +196,17 @@ async def test_a_registry_keeps_signature_apart_from_issuer(district: Ed25519Key
         assert "proof" in result["checks"] and "issuer-key" in result["checks"]  # The signature itself is fine.
         assert [(e["check"], e["code"]) for e in result["errors"]] == [("registry", code)]
         assert result["report"]["badge"]["issuer"]["source"] == "claimed by the credential"
+
+
+async def test_an_enveloped_vc_jwt_is_unwrapped(base_url: str, district: Ed25519KeyPair, teacher: Ed25519KeyPair) -> None:
+    from credentials.ob3 import build_credential
+    from credentials.vcjwt import sign_vc_jwt
+    from verifier_service_support import START, achievement
+
+    unsigned = build_credential(issuer={"id": district.did, "name": "Lakeside District"}, achievement=achievement(),
+                                recipient_did=teacher.did, credential_id="urn:uuid:7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
+                                valid_from=START)
+    envelope = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": "EnvelopedVerifiableCredential",
+                "id": "data:application/vc+jwt," + sign_vc_jwt(unsigned, signer=district)}
+    _, _, result = await _post(base_url, "/credentials/verify", {"verifiableCredential": envelope})
+    assert result["verified"] is True and result["report"]["badge"]["name"] == "Padlet for Class Discussion"

@@ -264,3 +264,28 @@ def test_registries_merge_most_authoritative_first(district: Ed25519KeyPair) -> 
     first = TrustRegistry.from_json([{"did": district.did, "name": "Lakeside School District"}])
     second = TrustRegistry.from_json({"registry": {district.did: {"name": "Lakeside (old name)"}}})
     assert TrustRegistry.merged([first, second]).name_of(district.did) == "Lakeside School District"
+
+
+async def test_a_pasted_jwt_is_verified(browser: Browser, district: Ed25519KeyPair, teacher: Ed25519KeyPair) -> None:
+    from credentials.ob3 import build_credential
+    from credentials.vcjwt import sign_vc_jwt
+    from verifier_service_support import START, achievement
+
+    unsigned = build_credential(issuer={"id": district.did, "name": "Lakeside District"},
+                                achievement=achievement("Nearpod Lessons"), recipient_did=teacher.did,
+                                credential_id="urn:uuid:2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e", valid_from=START)
+    status, page = await browser.post("/verify/paste", {"document": sign_vc_jwt(unsigned, signer=district)})
+    words = _text(page)
+    assert status == 200 and "Nearpod Lessons" in words and "compact JWT" in words
+    assert "Digital signature: passed." in words
+
+
+async def test_a_not_verified_headline_lists_what_failed(browser: Browser, district: Ed25519KeyPair,
+                                                         teacher: Ed25519KeyPair) -> None:
+    credential = issue(district, recipient=teacher.did, status_index=5)
+    vp = present(teacher, [credential, status_list(district, revoked=5)])
+    _, page = await browser.post("/verify/paste", {"document": json.dumps(vp)})
+    words = _text(page)
+    assert "Not verified" in words
+    assert "Padlet for Class Discussion: Revocation status: revoked by the issuer" in words
+    assert "Revoked by the issuer (status list of" in words

@@ -56,9 +56,10 @@ def _credential_value(body: dict[str, Any]) -> dict[str, Any] | str:
         raise _invalid("verifiableCredential", "must be a credential object or a compact VC-JWT")
     if "VerifiablePresentation" in _types(value):
         raise _invalid("verifiableCredential", "is a presentation: POST it to /presentations/verify")
-    if "EnvelopedVerifiableCredential" in _types(value) and isinstance(value.get("id"), str):
-        media, _, token = value["id"].removeprefix("data:").partition(",")
-        if value["id"].startswith("data:") and media.split(";")[0].strip().lower() in _JWT_MEDIA_TYPES:
+    envelope = value.get("id")
+    if "EnvelopedVerifiableCredential" in _types(value) and isinstance(envelope, str) and envelope.startswith("data:"):
+        media, _, token = envelope.removeprefix("data:").partition(",")
+        if media.split(";")[0].strip().lower() in _JWT_MEDIA_TYPES:
             return token
     return value
 

@@ -28,7 +28,7 @@ _MAGIC = {"image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)
           "image/webp": (b"RIFF",)}
 
 CHECK_LABELS = {
-    "syntax": "Well-formed credential",
+    "syntax": "Well-formed",
     "contexts": "Every term defined (nothing unsigned slipped in)",
     "proof": "Digital signature",
     "issuer-key": "Signed with the issuer's own key",
@@ -72,6 +72,7 @@ class BadgeView:
     image_note: str | None
     issuer_name: str
     issuer_source: str
+    issuer_claimed: str | None
     issuer_id: str | None
     issuer_url: str | None
     issuer_logo: str | None
@@ -96,6 +97,7 @@ class ReportView:
     caveats: tuple[str, ...]
     kind: str
     badges: tuple[BadgeView, ...]
+    failures: tuple[str, ...] = ()
     checks: tuple[CheckLine, ...] = ()
     notes: tuple[str, ...] = ()
     source: str | None = None
@@ -140,8 +142,9 @@ def _achievement(credential: dict[str, Any] | None) -> dict[str, Any]:
         return {}
     subjects = credential.get("credentialSubject")
     for subject in subjects if isinstance(subjects, list) else [subjects]:
-        if isinstance(subject, dict) and isinstance(subject.get("achievement"), dict):
-            return subject["achievement"]
+        achievement = subject.get("achievement") if isinstance(subject, dict) else None
+        if isinstance(achievement, dict):
+            return achievement
     return {}
 
 
@@ -234,6 +237,7 @@ def badge_view(label: str, report: Report, credential: dict[str, Any] | None, co
         image=data_image(achievement.get("image")), image_note=_remote_note(achievement.get("image"), "badge image"),
         issuer_name=confirmed or (badge.issuer_name if badge and badge.issuer_name else "(no name given)"),
         issuer_source=badge.issuer_source if badge else "claimed by the credential",
+        issuer_claimed=badge.issuer_name if badge and confirmed and badge.issuer_name != confirmed else None,
         issuer_id=issuer_id, issuer_url=registry_url, issuer_logo=data_image(issuer_object.get("image")),
         trust=trust, trust_detail=trust_detail, signature=signature, signature_detail=signature_detail,
         status=status, status_state=status_state,
@@ -278,4 +282,15 @@ def report_view(report: Report, document: dict[str, Any] | str | None, config: S
         badges = (badge_view("credential", report, credential, config, carried),)
         own = ()
     return ReportView(state=state, headline=report.headline, caveats=caveats, kind=report.kind, badges=badges,
-                      checks=own, notes=report.notes, source=source)
+                      failures=_failures(report, badges), checks=own, notes=report.notes, source=source)
+
+
+def _failures(report: Report, badges: tuple[BadgeView, ...]) -> tuple[str, ...]:
+    """Each failed check in a line, named by the badge it is about (a presentation's own checks first)."""
+    names = {badge.label: badge.name for badge in badges}
+    lines = [f"{CHECK_LABELS.get(c.name, c.name)}: {c.detail}" for c in report.checks
+             if c.status == FAILED and not (c.name == "nested" and report.kind == "presentation")]
+    for label, nested in report.presented:
+        lines += [f"{names.get(label, label)}: {CHECK_LABELS.get(c.name, c.name)}: {c.detail}"
+                  for c in nested.checks if c.status == FAILED]
+    return tuple(lines)
