@@ -26,6 +26,8 @@ from .errors import IssuerError
 from .node import PUBLIC_URL_SETTING, IssuerNode, open_node
 from .routes import api_achievements, api_credentials, public, status
 from .routes import api_applications
+from . import outbox
+from .routes import delivery, oid4vci
 from .state import ADOPT_BOUND_URL, CONFIG, NODE
 
 CLIENT_MAX_SIZE = 2 * 1024 * 1024
@@ -33,7 +35,7 @@ VERSION = "0.1.0"
 
 ROUTE_FAMILIES: list[Callable[[web.Application], None]] = [
     public.setup, status.setup, api_achievements.setup, api_credentials.setup,
-    api_applications.setup,
+    api_applications.setup, oid4vci.setup, delivery.setup,
 ]
 
 
@@ -60,6 +62,7 @@ def create_app(config: IssuerConfig, *, node: IssuerNode | None = None) -> web.A
     setup_templates(app, "issuer_node")
     for setup in ROUTE_FAMILIES:
         setup(app)
+    outbox.setup(app, config)
     add_openapi_route(app, title=f"Satchel issuer node: {opened.organization.name}", version=VERSION)
 
     async def close_node(app: web.Application) -> None:

@@ -42,6 +42,7 @@ from credentials.b64 import b64url_encode
 
 from .achievements import require_issuable
 from .errors import InvalidRequest, NodeSetupError, NotFound
+from .node import PUBLIC_URL_SETTING, SERVED_URL_SETTING
 from .storage import IssuerStore
 from .storage.awards import Award
 
@@ -49,7 +50,6 @@ OFFER_LIFETIME = timedelta(days=30)
 MAX_TX_FAILURES = 5
 TX_CODE_LENGTH = 6
 OFFER_SCHEME = "openid-credential-offer://"
-PUBLIC_URL_SETTING = "public_url"  # The same settings row as issuer_node.node.PUBLIC_URL_SETTING.
 MAX_EVIDENCE = 20
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,63}")
 
@@ -99,7 +99,8 @@ def offer_urls(public_url: str, offer_token: str) -> tuple[str, str]:
 
 
 def _public_url(store: IssuerStore, public_url: str | None) -> str:
-    chosen = public_url or store.get_setting(PUBLIC_URL_SETTING)
+    # The same order as ``node.open_node``: the configured public URL, else the one last served under.
+    chosen = public_url or store.get_setting(PUBLIC_URL_SETTING) or store.get_setting(SERVED_URL_SETTING)
     if not chosen:
         raise NodeSetupError("the node has no public URL yet (give --public-url to init or serve)",
                              code="no_public_url")

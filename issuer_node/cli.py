@@ -118,6 +118,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     _passphrase(p, "the passphrase of a sealed key")
     p.set_defaults(run=_guarded(run_issue))
 
+    from .cli_offer import add_offer_parser
+
+    add_offer_parser(cmds, guarded=_guarded, data_dir=_data_dir)
+
     for action, verb in (("revoke", "revoke (for good)"), ("suspend", "suspend"), ("unsuspend", "lift a suspension of")):
         p = cmds.add_parser(action, help=f"{verb} a credential",
                             description=f"{verb.capitalize()} a credential, with a reason. The serving node publishes "

@@ -20,6 +20,7 @@ from webbase.problems import Problem
 from .. import holdings, reading
 from ..config import MAX_FILES_PER_UPLOAD
 from ..importing import import_candidates
+from ..receiving import offer_items
 from .auth import require_account
 from .keys import REFRESH_WAKE, WALLET
 
@@ -29,7 +30,8 @@ async def import_credentials(request: web.Request) -> web.Response:
     account = require_account(request)
     wallet = request.app[WALLET]
     if is_json_content_type(request.content_type):
-        items = _items_from_json(await read_json_object(request, max_bytes=MAX_INPUT_BYTES))
+        body = await read_json_object(request, max_bytes=MAX_INPUT_BYTES)
+        items = await offer_items(wallet, account, body) if "offer" in body else _items_from_json(body)
     elif request.content_type == "multipart/form-data":
         items = await _items_from_multipart(request, max_total=wallet.config.max_upload_bytes)
     else:
