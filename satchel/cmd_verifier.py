@@ -16,8 +16,8 @@ Serve the verifier: POST /credentials/verify and POST /presentations/verify
 link, pastes JSON or a JWT, or uploads a file (JSON, baked PNG/SVG) and reads
 the report in plain words.
 
-Offline by default: no link is fetched unless --online is given or the link's
-host is named with --allow-host. Prints the URL it listens on once it is
+Offline by default: no share link or did:web document is fetched unless
+--online is given or its host is named with --allow-host. Prints the URL it listens on once it is
 listening (with --port 0, a free port); stops on Ctrl-C or SIGTERM."""
 
 
@@ -37,9 +37,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--status-list", metavar="FILE", action="append", default=[],
                    help="a status list credential to check revocation against (repeatable); a presentation's own "
                         "status lists are used too")
-    p.add_argument("--online", action="store_true", help="allow fetching share links from any http(s) host")
+    p.add_argument("--online", action="store_true",
+                   help="allow fetching share links (http/https) and did:web issuers' DID documents (https) from any "
+                        "host, with a timeout, a size limit and no redirect to another host")
     p.add_argument("--allow-host", metavar="HOST", action="append", default=[],
-                   help="fetch share links from this host (or HOST:PORT) even without --online (repeatable)")
+                   help="fetch share links and did:web documents from this host (or HOST:PORT) even without "
+                        "--online (repeatable)")
     p.set_defaults(run=run_serve)
 
 

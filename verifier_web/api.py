@@ -14,11 +14,10 @@ from aiohttp import web
 
 from credentials.vcjwt import looks_like_compact_jws
 from webbase.bodies import optional_str, read_json_object
-from webbase.cpu import run_cpu
 from webbase.problems import Problem
 
-from .checking import verify_document, vcapi_result
-from .config import CONFIG
+from .checking import check_document, vcapi_result
+from .config import CLIENT, CONFIG
 
 MAX_NONCE = 1024
 _JWT_MEDIA_TYPES = ("application/vc+jwt", "application/jwt", "application/vc+ld+json+jwt")
@@ -70,7 +69,8 @@ async def verify_credential(request: web.Request) -> web.Response:
     body = await read_json_object(request, max_bytes=config.max_json_bytes)
     credential = _credential_value(body)
     challenge, domain = _options(body)
-    report = await run_cpu(verify_document, credential, config, challenge=challenge, domain=domain)
+    report = await check_document(credential, config, session=request.app.get(CLIENT), challenge=challenge,
+                                  domain=domain)
     return web.json_response(vcapi_result(report))
 
 
@@ -87,7 +87,7 @@ async def verify_presentation(request: web.Request) -> web.Response:
     if "VerifiablePresentation" not in _types(value):
         raise _invalid("verifiablePresentation", "must have the type VerifiablePresentation")
     challenge, domain = _options(body)
-    report = await run_cpu(verify_document, value, config, challenge=challenge, domain=domain)
+    report = await check_document(value, config, session=request.app.get(CLIENT), challenge=challenge, domain=domain)
     return web.json_response(vcapi_result(report))
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from importlib.resources import files
 
+import aiohttp
 from aiohttp import web
 
 from webbase.app import make_app
@@ -12,7 +14,7 @@ from webbase.sessions import SessionCodec, setup_sessions
 from webbase.templates import setup_templates
 
 from . import api, pages
-from .config import CONFIG, ServiceConfig
+from .config import CLIENT, CONFIG, ServiceConfig
 
 VERSION = "0.1.0"
 # Apps of one host share cookies whatever their ports (``satchel demo``), so the names are the verifier's own.
@@ -28,6 +30,20 @@ async def stylesheet(request: web.Request) -> web.Response:
     return response
 
 
+def _client_context(config: ServiceConfig) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def client(app: web.Application) -> AsyncIterator[None]:
+        """One HTTP client for the app's fetches, opened only when the service may fetch at all."""
+        if config.may_fetch:
+            connector = aiohttp.TCPConnector(ssl=config.tls if config.tls is not None else True, limit=20)
+            async with aiohttp.ClientSession(connector=connector) as session:
+                app[CLIENT] = session
+                yield
+        else:
+            yield
+
+    return client
+
+
 def create_app(config: ServiceConfig) -> web.Application:
     """The service: the page at ``/``, ``POST /credentials/verify``, ``POST /presentations/verify``, ``/openapi.json``."""
     app = make_app(client_max_size=config.client_max_size)
@@ -35,6 +51,7 @@ def create_app(config: ServiceConfig) -> web.Application:
     setup_sessions(app, SessionCodec(config.session_secret), secure=config.secure_cookies,
                    cookie_name=SESSION_COOKIE, presession_cookie_name=PRESESSION_COOKIE)
     setup_templates(app, "verifier_web")
+    app.cleanup_ctx.append(_client_context(config))
     app.router.add_get("/static/verifier.css", stylesheet)
     pages.add_routes(app)
     api.add_routes(app)

@@ -17,22 +17,34 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
+
+from credentials.resolver import KeyResolver
 from verifier.report import FAILED, PASSED, Report
 from verifier.verify import VerifyOptions, verify
+from webbase.cpu import run_cpu
 
 from .config import ServiceConfig
+from .didweb import resolver_for
 
 CHECK_TYPE_PREFIX = "urn:satchel:check:"
 
 
 def verify_document(document: dict[str, Any] | str, config: ServiceConfig, *, challenge: str | None = None,
                     domain: str | None = None, status_lists: tuple[dict[str, Any], ...] = (),
-                    now: datetime | None = None) -> Report:
+                    resolver: KeyResolver | None = None, now: datetime | None = None) -> Report:
     """Verify a credential, a presentation or a compact VC-JWT with the service's registry and status lists."""
     moment = now or datetime.now(UTC)
     options = VerifyOptions(now=moment, clock=moment, challenge=challenge, domain=domain, registry=config.registry,
-                            status_lists=config.status_lists + status_lists)
+                            status_lists=config.status_lists + status_lists, resolver=resolver or KeyResolver())
     return verify(document, options)
+
+
+async def check_document(document: dict[str, Any] | str, config: ServiceConfig, *, session: aiohttp.ClientSession | None,
+                         challenge: str | None = None, domain: str | None = None) -> Report:
+    """What the routes call: fetch the did:web documents this service may fetch, then verify off the loop."""
+    resolver = await resolver_for(document, config, session) if config.may_fetch else None
+    return await run_cpu(verify_document, document, config, challenge=challenge, domain=domain, resolver=resolver)
 
 
 def _problem(name: str, code: str, detail: str, where: str | None) -> dict[str, Any]:

@@ -7,9 +7,11 @@ DESIGN.md §8: the verifier service calls nobody unless started with ``--online`
 from __future__ import annotations
 
 import secrets
+import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from verifier.registry import TrustRegistry
@@ -46,6 +48,13 @@ class ServiceConfig:
     max_json_bytes: int = 2 * ONE_MIB
     max_upload_bytes: int = 4 * ONE_MIB
     session_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    # The certificate policy for outgoing https fetches (share links, did:web); None: the system's.
+    tls: ssl.SSLContext | None = field(default=None, compare=False)
+
+    @property
+    def may_fetch(self) -> bool:
+        """Whether this service may fetch anything at all."""
+        return self.online or bool(self.allow_hosts)
 
     @property
     def secure_cookies(self) -> bool:
@@ -58,3 +67,5 @@ class ServiceConfig:
 
 
 CONFIG = web.AppKey("verifier_web.config", ServiceConfig)
+# The one HTTP client of the app (opened in cleanup_ctx), for share links and did:web documents.
+CLIENT = web.AppKey("verifier_web.client", aiohttp.ClientSession)

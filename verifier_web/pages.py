@@ -17,14 +17,13 @@ from yarl import URL
 from credentials.dataintegrity import proofs_of
 from credentials.errors import CredentialError
 from verifier.inputs import InputError, read_input
-from webbase.cpu import run_cpu
 from webbase.fetch import FetchError
 from webbase.sessions import check_csrf
 from webbase.templates import page, render
 from webbase.uploads import read_form, read_multipart
 
-from .checking import verify_document
-from .config import CONFIG, ServiceConfig
+from .checking import check_document
+from .config import CLIENT, CONFIG, ServiceConfig
 from .sharelink import LinkDecision, decide, fetch_share
 from .view import report_view
 
@@ -73,7 +72,7 @@ async def _verify_and_render(request: web.Request, data: bytes, *, source: str, 
     target = found.document if found.document is not None else found.jwt
     assert target is not None
     domain = _link_domain(domain_from, found.document) if domain_from else None
-    report = await run_cpu(verify_document, target, config, domain=domain)
+    report = await check_document(target, config, session=request.app.get(CLIENT), domain=domain)
     view = report_view(report, target, config, source=f"{source} ({found.source_note})")
     return _render(request, report=view, form=form)
 
@@ -88,7 +87,7 @@ async def verify_link(request: web.Request) -> web.Response:
     if not decision.allowed:
         return _render(request, status=200, link=decision.url, link_refused=decision.reason, form="link")
     try:
-        data = await fetch_share(decision, config)
+        data = await fetch_share(decision, config, session=request.app.get(CLIENT))
     except FetchError as exc:
         return _render(request, status=502, link=decision.url, form="link",
                        error=f"The link could not be fetched: {exc}.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aiohttp
 from yarl import URL
 
 from webbase.fetch import fetch_limited
@@ -53,9 +54,10 @@ def decide(link: str, config: ServiceConfig) -> LinkDecision:
     return LinkDecision(text, False, f"This verifier works offline and does not fetch links from {url.host}.")
 
 
-async def fetch_share(decision: LinkDecision, config: ServiceConfig) -> bytes:
+async def fetch_share(decision: LinkDecision, config: ServiceConfig, *,
+                      session: aiohttp.ClientSession | None = None) -> bytes:
     """The body behind an allowed link (raises ``webbase.fetch.FetchError``, a ``LoaderError``)."""
     if not decision.allowed:
         raise ValueError("fetch_share needs an allowed link")
     return await fetch_limited(decision.url, timeout=config.fetch_timeout, max_bytes=config.fetch_max_bytes,
-                               accept="application/json")
+                               accept="application/json", session=session)
