@@ -26,6 +26,7 @@ def test_every_wallet_command_has_help(satchel: Callable[..., Any], command: str
 def test_init_creates_a_private_secret_and_refuses_to_run_twice(tmp_path: Path, satchel: Callable[..., Any]) -> None:
     assert satchel("wallet", "init", "--data-dir", str(tmp_path / "w"), "--public-url", "https://w.example/").code == 0
     assert (tmp_path / "w" / "server.secret").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "w" / "wallet.db").stat().st_mode & 0o777 == 0o600
     assert json.loads((tmp_path / "w" / "settings.json").read_text()) == {"publicUrl": "https://w.example"}
     again = satchel("wallet", "init", "--data-dir", str(tmp_path / "w"))
     assert again.code == 2 and again.err.startswith("error: ") and "already" in again.err

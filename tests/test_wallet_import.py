@@ -174,7 +174,8 @@ async def test_list_filters_by_issuer_tag_and_text_paginates_and_deletes(tmp_pat
         assert len(body["added"]) == 5
         assert {h["name"] for h in await _held(http, w.url, token, f"?issuer={district_b.did}")} == {"Art 0", "Art 1"}
         assert len(await _held(http, w.url, token, "?tag=math")) == 3
-        assert [h["name"] for h in await _held(http, w.url, token, "?q=hillside%20")] == []
+        assert [h["name"] for h in await _held(http, w.url, token, "?q=riverside%20art")] == []
+        assert {h["name"] for h in await _held(http, w.url, token, "?q=t%201")} == {"Art 1"}
         assert {h["name"] for h in await _held(http, w.url, token, "?q=HILLSIDE")} == {"Art 0", "Art 1"}
         names, cursor = [], ""
         while True:

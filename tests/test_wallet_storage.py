@@ -80,6 +80,10 @@ def test_pages_filter_by_issuer_tag_and_text_and_follow_the_cursor(tmp_path: Pat
     assert len(store.list_credentials(ann.id, CredentialQuery(issuer="did:key:z6MkB")).items) == 5
     assert [r.id for r in store.list_credentials(ann.id, CredentialQuery(text="BADGE 7")).items] == ["acc-ann-c7"]
     assert store.list_credentials(ann.id, CredentialQuery(text="100%")).items == ()
+    assert [r.id for r in store.list_credentials(ann.id, CredentialQuery(text="e 7", tag="math")).items] == ["acc-ann-c7"]
+    # The search index follows deletions.
+    assert store.delete_credential(ann.id, "acc-ann-c7")
+    assert store.list_credentials(ann.id, CredentialQuery(text="badge 7")).items == ()
 
 
 def test_a_failed_multi_row_change_writes_nothing(tmp_path: Path) -> None:

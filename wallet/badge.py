@@ -62,7 +62,7 @@ def read_facts(candidate: Candidate) -> BadgeFacts:
     credential, jwt_subject = credential_of(candidate)
     summary = summarize(credential, jwt_subject=jwt_subject)
     subjects = [s for s in as_list(credential.get("credentialSubject")) if isinstance(s, dict)]
-    achievement = next((s["achievement"] for s in subjects if isinstance(s.get("achievement"), dict)), {})
+    achievement: dict[str, Any] = next((s["achievement"] for s in subjects if isinstance(s.get("achievement"), dict)), {})
     tags = [t.strip() for t in as_list(achievement.get("tag")) if isinstance(t, str) and t.strip()][:MAX_TAGS]
     identities = tuple(item for s in subjects for item in as_list(s.get("identifier")) if isinstance(item, dict))
     urls = tuple(dict.fromkeys(str(e["statusListCredential"]) for e in as_list(credential.get("credentialStatus"))

@@ -12,6 +12,7 @@ see ``wallet.keyvault``), so a copy of the database alone gives away no key
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,9 @@ def init_data_dir(data_dir: Path, *, public_url: str | None) -> None:
     if secret_path.exists():
         raise Refused(f"{data_dir} is already a wallet data directory ({SECRET_NAME} exists)", code="already_initialized")
     write_secret_file(secret_path, secrets.token_bytes(SECRET_BYTES))
+    # The database holds password hashes and share tokens: readable by the owner only
+    # (an empty file is an empty SQLite database; the directory itself is 0700).
+    os.close(os.open(data_dir / DB_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     stored = normalize_public_url(public_url) if public_url else None
     (data_dir / SETTINGS_NAME).write_text(json.dumps({"publicUrl": stored}, indent=2) + "\n", encoding="utf-8")
 

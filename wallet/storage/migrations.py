@@ -134,8 +134,31 @@ CREATE TABLE share_credentials (
 CREATE INDEX share_credentials_by_credential ON share_credentials(credential_id)
 """
 
+def _v2_flat_filters(db: Database) -> None:
+    """Tag and text filters whose cost follows the matches, not the number of credentials held.
+
+    Tags get the credential's ``seq`` so a tag page is read in order from one index;
+    text search goes through an FTS5 trigram index (substring, case-insensitive),
+    kept in step by triggers so that any writer keeps it right.
+    """
+    for statement in (
+        "ALTER TABLE credential_tags ADD COLUMN credential_seq INTEGER",
+        "UPDATE credential_tags SET credential_seq = (SELECT seq FROM credentials c WHERE c.id = credential_tags.credential_id)",
+        "DROP INDEX credential_tags_by_tag",
+        "CREATE INDEX credential_tags_by_tag ON credential_tags(account_id, tag, credential_seq)",
+        "CREATE VIRTUAL TABLE credentials_fts USING fts5(search, tokenize='trigram')",
+        "INSERT INTO credentials_fts(rowid, search) SELECT seq, search FROM credentials",
+        "CREATE TRIGGER credentials_fts_insert AFTER INSERT ON credentials BEGIN "
+        "INSERT INTO credentials_fts(rowid, search) VALUES (new.seq, new.search); END",
+        "CREATE TRIGGER credentials_fts_delete AFTER DELETE ON credentials BEGIN "
+        "DELETE FROM credentials_fts WHERE rowid = old.seq; END",
+    ):
+        db.execute(statement)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "core: accounts, emails, tokens, outbox, credentials, status cache, shares", _statements(_V1_CORE)),
+    Migration(2, "flat tag and text filters: tag index in credential order, FTS5 trigram search", _v2_flat_filters),
 ]
 
 

@@ -144,7 +144,7 @@ class SqliteWalletStore:
                 if existing is not None:
                     duplicates.append(existing["id"])
                     continue
-                self.db.execute(
+                inserted = self.db.execute(
                     "INSERT INTO credentials (id, account_id, content_hash, format, document, issuer_id, issuer_name, "
                     "achievement_name, image, description, tags, search, valid_from, valid_until, added_at, source, "
                     "state, state_detail, status_checked_at, status_attempted_at) "
@@ -155,8 +155,8 @@ class SqliteWalletStore:
                      record.added_at, record.source, record.state, record.state_detail, record.status_checked_at,
                      record.status_attempted_at])
                 for tag in dict.fromkeys(record.tags):
-                    self.db.execute("INSERT INTO credential_tags (credential_id, account_id, tag) VALUES (?, ?, ?)",
-                                    [record.id, record.account_id, tag])
+                    self.db.execute("INSERT INTO credential_tags (credential_id, account_id, tag, credential_seq) "
+                                    "VALUES (?, ?, ?, ?)", [record.id, record.account_id, tag, inserted.lastrowid])
                 for url in dict.fromkeys(record.status_urls):
                     self.db.execute("INSERT INTO credential_status_urls (credential_id, url) VALUES (?, ?)",
                                     [record.id, url])
@@ -164,28 +164,38 @@ class SqliteWalletStore:
         return added, duplicates
 
     def list_credentials(self, account_id: str, query: CredentialQuery) -> CredentialPage:
-        where, params = ["c.account_id = ?"], [account_id]
+        """A page, newest first. Every filter reads an index in credential order (or the FTS index),
+        so the first page costs the same at 100 credentials as at 10,000."""
+        if query.tag is not None:
+            source = "FROM credential_tags t JOIN credentials c ON c.id = t.credential_id "
+            where, order = ["t.account_id = ?", "t.tag = ?"], "t.credential_seq"
+            params: list[Any] = [account_id, query.tag]
+        else:
+            source, where, params, order = "FROM credentials c ", ["c.account_id = ?"], [account_id], "c.seq"
         if query.issuer is not None:
             where.append("c.issuer_id = ?")
             params.append(query.issuer)
-        if query.tag is not None:
-            where.append("c.id IN (SELECT credential_id FROM credential_tags WHERE account_id = ? AND tag = ?)")
-            params += [account_id, query.tag]
-        if query.text:
+        text = (query.text or "").strip().lower()
+        if len(text) >= 3:
+            # The trigram tokenizer matches any substring of three characters or more.
+            where.append("c.seq IN (SELECT rowid FROM credentials_fts WHERE credentials_fts MATCH ?)")
+            params.append('"' + text.replace('"', '""') + '"')
+        elif text:
             where.append("c.search LIKE ? ESCAPE '\\'")
-            params.append("%" + _like_escape(query.text.lower()) + "%")
+            params.append("%" + _like_escape(text) + "%")
         if query.cursor is not None:
-            where.append("c.seq < ?")
+            where.append(f"{order} < ?")
             params.append(query.cursor)
         limit = max(1, min(query.limit, _MAX_PAGE))
-        rows = self._credential_rows(f"WHERE {' AND '.join(where)} ORDER BY c.seq DESC LIMIT ?", [*params, limit + 1])
+        rows = self._credential_rows(f"WHERE {' AND '.join(where)} ORDER BY {order} DESC LIMIT ?", [*params, limit + 1],
+                                     source=source)
         items = rows[:limit]
         next_cursor = items[-1].seq if len(rows) > limit and items else None
         return CredentialPage(tuple(items), next_cursor)
 
-    def _credential_rows(self, tail: str, params: Sequence[Any]) -> list[CredentialRecord]:
+    def _credential_rows(self, tail: str, params: Sequence[Any], *, source: str = "FROM credentials c ") -> list[CredentialRecord]:
         rows = self._rows("SELECT c.*, (SELECT group_concat(url, char(10)) FROM credential_status_urls u "
-                          "WHERE u.credential_id = c.id) AS status_urls FROM credentials c " + tail, params)
+                          "WHERE u.credential_id = c.id) AS status_urls " + source + tail, params)
         return [_credential(row) for row in rows]
 
     def get_credential(self, account_id: str, credential_id: str) -> CredentialRecord | None:
