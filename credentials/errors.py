@@ -24,6 +24,7 @@
     ├── ob3.BuildError              input build_credential cannot turn into a badge (ob3_build_*)
     ├── presentation.PresentationError  input that cannot become a presentation
     ├── secretbox.SecretBoxError    a sealed secret that does not open (sealed_open_failed)
+    ├── xsd.DateTimeError           a moment that cannot be written (naive, out of range; also a ValueError)
     ├── verifier.inputs.InputError  a file that is not a credential (unreadable_input, json_* kept)
     └── verifier.registry.RegistryError  a trust registry file in no accepted shape (bad_registry)
 

@@ -157,6 +157,9 @@ RAISES: dict[str, Callable[[], Any]] = {
     "jwt_sign_unknown_form": lambda: vcjwt.sign_vc_jwt({"issuer": PAIR.did}, signer=PAIR, form="cbor"),  # type: ignore[arg-type]
     "jws_verify_garbage": lambda: jws.verify_compact_jws("x.y.z"),
     "jws_verify_bytes": lambda: jws.verify_compact_jws(b"x.y.z"),  # type: ignore[arg-type]
+    "add_proof_naive_created": lambda: dataintegrity.add_proof(SIGNED, signer=PAIR, loader=LOADER, created=datetime(2026, 1, 1)),
+    "add_proof_year_1_plus_one": lambda: dataintegrity.add_proof(
+        SIGNED, signer=PAIR, loader=LOADER, created=datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1)))),
     # sealed secrets
     "sealed_wrong_passphrase": lambda: secretbox.open_sealed(
         secretbox.seal(b"s", "a", params=secretbox.Argon2Params(1, 64, 1)), "b"),
