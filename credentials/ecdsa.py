@@ -165,8 +165,8 @@ def parse_derived_proof_value(value: Any, *, issuer_curve: str = "P-256"
         raise ProofError(f"the ecdsa-sd-2023 proofValue must start with the header d9 5d 01, not {raw[:3].hex(' ')}")
     try:
         components = decode_cbor(raw[3:])
-    except ValueError as exc:
-        raise ProofError(f"the ecdsa-sd-2023 proofValue is not valid CBOR: {exc}") from None
+    except CborError as exc:
+        raise CborError(f"the ecdsa-sd-2023 proofValue is not valid CBOR: {exc}") from None
     if not isinstance(components, list) or len(components) != 5:
         raise ProofError("a derived ecdsa-sd-2023 proofValue is a CBOR array of five components")
     base_signature, public_key, signatures, compressed, indexes = components
@@ -227,47 +227,53 @@ def _relabel_terms(text: str, label_map: dict[str, str]) -> str:
     return _BLANK.sub(replace, text)
 
 
+class CborError(ProofError):
+    """A derived ecdsa-sd-2023 proofValue whose CBOR is malformed or outside the subset the spec uses."""
+
+    code = "cbor_malformed"
+
+
 def decode_cbor(data: bytes) -> Any:
-    """Decode the CBOR subset (RFC 8949) a derived ecdsa-sd-2023 proof uses; raises ``ValueError``.
+    """Decode the CBOR subset (RFC 8949) a derived ecdsa-sd-2023 proof uses; raises ``CborError``.
 
     Definite-length integers, byte and text strings, arrays, maps, false/true/null,
     and tag 64 (a byte array some encoders tag). Trailing bytes are an error.
     """
     value, end = _decode_item(data, 0, depth=0)
     if end != len(data):
-        raise ValueError(f"{len(data) - end} trailing bytes after the CBOR item")
+        raise CborError(f"{len(data) - end} trailing bytes after the CBOR item")
     return value
 
 
 def _decode_item(data: bytes, pos: int, *, depth: int) -> tuple[Any, int]:
     if depth > 16:
-        raise ValueError("CBOR nested too deeply")
+        raise CborError("CBOR nested too deeply")
     if pos >= len(data):
-        raise ValueError("truncated CBOR")
+        raise CborError("truncated CBOR")
     major, info = data[pos] >> 5, data[pos] & 0x1F
     pos += 1
     if major == 7:
         simple = {20: False, 21: True, 22: None}
         if info not in simple:
-            raise ValueError(f"unsupported CBOR simple value or float (0x{data[pos - 1]:02x})")
+            raise CborError(f"unsupported CBOR simple value or float (0x{data[pos - 1]:02x})")
         return simple[info], pos
     if info < 24:
         argument = info
     elif info <= 27:
         width = 1 << (info - 24)
         if pos + width > len(data):
-            raise ValueError("truncated CBOR")
+            raise CborError("truncated CBOR")
         argument = int.from_bytes(data[pos:pos + width], "big")
         pos += width
     else:
-        raise ValueError("indefinite-length or reserved CBOR items are not supported")
+        raise CborError("indefinite-length or reserved CBOR items are not supported")
     if major == 0:
         return argument, pos
     if major == 1:
         return -1 - argument, pos
     if major in (2, 3):
         if pos + argument > len(data):
-            raise ValueError("truncated CBOR string")
+            raise CborError("truncated CBOR string")
         chunk = data[pos:pos + argument]
         return (bytes(chunk) if major == 2 else chunk.decode("utf-8")), pos + argument
     if major == 4:
@@ -281,13 +287,13 @@ def _decode_item(data: bytes, pos: int, *, depth: int) -> tuple[Any, int]:
         for _ in range(argument):
             key, pos = _decode_item(data, pos, depth=depth + 1)
             if not isinstance(key, (int, str)) or key in mapping:
-                raise ValueError("CBOR map keys must be unique integers or strings")
+                raise CborError("CBOR map keys must be unique integers or strings")
             mapping[key], pos = _decode_item(data, pos, depth=depth + 1)
         return mapping, pos
     # Major type 6: only tag 64 (uint8 typed array) around a byte string.
     if argument != 64:
-        raise ValueError(f"unsupported CBOR tag {argument}")
+        raise CborError(f"unsupported CBOR tag {argument}")
     inner, pos = _decode_item(data, pos, depth=depth + 1)
     if not isinstance(inner, bytes):
-        raise ValueError("CBOR tag 64 must wrap a byte string")
+        raise CborError("CBOR tag 64 must wrap a byte string")
     return inner, pos

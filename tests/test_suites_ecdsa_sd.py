@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from credentials.dataintegrity import find_suite, verify_proof
-from credentials.ecdsa import EcdsaSd2023, decode_cbor, parse_derived_proof_value, relabel_canonical_nquads
+from credentials.ecdsa import CborError, EcdsaSd2023, decode_cbor, parse_derived_proof_value, relabel_canonical_nquads
 from credentials.errors import InvalidSignatureError, ProofError
 from credentials.loader import bundled_loader
 from credentials.multibase import P256_PUB, encode_base58btc
@@ -242,8 +242,9 @@ def test_decode_cbor_reads_tag_64_as_bytes() -> None:
 
 
 def test_decode_cbor_rejects_duplicate_map_keys() -> None:
-    with pytest.raises(ValueError, match="unique"):
+    with pytest.raises(CborError, match="unique") as caught:
         decode_cbor(b"\xa2\x00\x40\x00\x40")
+    assert caught.value.code == "cbor_malformed"
 
 
 def test_relabel_leaves_literals_alone_and_sorts() -> None:
