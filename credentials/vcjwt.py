@@ -51,7 +51,7 @@ from .jws import (
 from .keys import Signer
 from .resolver import KeyResolver, VerificationMethod
 from .vcdm import issuer_id
-from .xsd import CLOCK_SKEW, format_datetime, parse_datetime
+from .xsd import CLOCK_SKEW, DateTimeError, format_datetime, parse_datetime
 
 JwtForm = Literal["vc-jwt-1.1", "vc-jose-cose"]
 
@@ -137,7 +137,7 @@ def verify_vc_jwt(token: str, *, resolver: KeyResolver, now: datetime) -> JwtRes
     registered claims agree with the credential they stand for.
     """
     if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+        raise DateTimeError("now must be timezone-aware")
     decoded = decode_compact_jws(token, max_length=MAX_JWT_LENGTH)
     header, payload = decoded.header, decoded.payload
     notes: list[str] = []
