@@ -142,3 +142,21 @@ def test_the_cycle_finder_sees_a_function_level_cycle(tmp_path: Path) -> None:
     assert [type(n).__name__ for n in _import_nodes(tree)] == ["ImportFrom"]
     guarded = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from . import a\n"
     assert [n.module for n in _import_nodes(ast.parse(guarded))] == ["typing"]
+
+
+def test_every_suite_is_known_in_a_fresh_interpreter_that_imports_only_dataintegrity() -> None:
+    """Suites are listed statically: no module has to be imported first for its side effect."""
+    import subprocess
+    import sys
+
+    probe = (
+        "from credentials.dataintegrity import find_suite\n"
+        "kinds = [('DataIntegrityProof', c) for c in ('eddsa-rdfc-2022', 'eddsa-2022', 'ecdsa-rdfc-2019', 'ecdsa-sd-2023')]\n"
+        "kinds += [('Ed25519Signature2020', None), ('Ed25519Signature2018', None)]\n"
+        "print(sorted(find_suite({'type': t, 'cryptosuite': c}).name for t, c in kinds))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(sorted(["eddsa-rdfc-2022", "eddsa-rdfc-2022", "ecdsa-rdfc-2019", "ecdsa-sd-2023",
+                                                "Ed25519Signature2020", "Ed25519Signature2018"]))
