@@ -55,6 +55,7 @@ ROWS = [
     Row("GET", "/s/{token}", 200, 200, 200, public=True),
     Row("GET", "/s/{token}.json", 200, 200, 200, public=True),
     Row("GET", "/openapi.json", 200, 200, 200, public=True),
+    Row("DELETE", "/api/tokens", 401, 204, 204),  # last: it ends the caller's token
 ]
 
 

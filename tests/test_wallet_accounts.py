@@ -21,6 +21,11 @@ async def test_sign_up_gives_a_holder_did_key_and_a_token_that_opens_the_api(tmp
         async with http.get(f"{w.url}/api/account", headers=bearer(token)) as response:
             me = await response.json()
         assert me["did"] == account["did"]
+        # Logging out ends the token.
+        async with http.delete(f"{w.url}/api/tokens", headers=bearer(token)) as response:
+            assert response.status == 204
+        async with http.get(f"{w.url}/api/account", headers=bearer(token)) as response:
+            assert response.status == 401
         assert me["emails"] == [{"email": "ann@example.org", "confirmed": False, "confirmedAt": None}]
         # The key is sealed in the database: neither the secret nor the seed appears in it.
         raw = (tmp_path / "w" / "wallet.db").read_bytes()

@@ -74,6 +74,10 @@ async def test_revocation_at_the_issuer_reaches_the_wallet_its_share_page_and_pr
 
         set_status(status.bits, 7, 1)
         status.publish()
+        # A view never re-verifies: until the wallet refreshes, the page shows what was stored.
+        async with http.get(share["url"]) as r:
+            page = await r.text()
+        assert "Verified: valid" in page and "Not verified" not in page
         second = await refresh_status(w.wallet)
         assert second.credentials_changed == [cid] and second.shares_rebuilt == [share["id"]]
         async with http.get(f"{w.url}/api/credentials?q=revocable", headers=bearer(token)) as r:

@@ -107,6 +107,11 @@ def account_for_token(wallet: Wallet, token: str) -> AccountRecord | None:
     return wallet.store.account_for_token(hash_token(token), now=wallet.now_text())
 
 
+def revoke_token(wallet: Wallet, token: str) -> None:
+    """Log out: the token stops working at once."""
+    wallet.store.delete_token(hash_token(token))
+
+
 async def add_email(wallet: Wallet, account: AccountRecord, email: str) -> tuple[EmailRecord, Delivery]:
     """Add an address to the account and send its confirmation link."""
     address = normalize_email(email)

@@ -84,6 +84,9 @@ class SqliteWalletStore:
                         "WHERE t.token_hash = ? AND t.expires_at > ?", [token_hash, now])
         return _account(row) if row else None
 
+    def delete_token(self, token_hash: str) -> bool:
+        return bool(self.db.execute("DELETE FROM tokens WHERE token_hash = ?", [token_hash]).rowcount)
+
     def _insert_email(self, email: EmailRecord) -> None:
         self.db.execute("INSERT INTO emails (account_id, email, created_at, confirmed_at, confirm_token_hash) "
                         "VALUES (?, ?, ?, ?, ?)",

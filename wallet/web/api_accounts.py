@@ -8,6 +8,7 @@ from webbase.bodies import read_json_object, require_str
 from webbase.problems import page
 from webbase.ratelimit import client_key
 from webbase.templates import render
+from webbase.tokens import bearer_token
 
 from .. import accounts
 from .auth import require_account
@@ -36,6 +37,15 @@ async def create_token(request: web.Request) -> web.Response:
     token = await accounts.issue_token(request.app[WALLET], email, require_str(body, "password", max_len=MAX_PASSWORD))
     return web.json_response({"token": token, "tokenType": "Bearer",
                               "expiresIn": int(accounts.TOKEN_TTL.total_seconds())}, status=201)
+
+
+async def delete_token(request: web.Request) -> web.Response:
+    """Log out: the calling bearer token stops working."""
+    require_account(request)
+    token = bearer_token(request)
+    assert token is not None  # require_account accepted it
+    accounts.revoke_token(request.app[WALLET], token)
+    return web.Response(status=204)
 
 
 async def get_account(request: web.Request) -> web.Response:
@@ -79,6 +89,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/accounts", create_account)
     app.router.add_get("/api/account", get_account)
     app.router.add_post("/api/tokens", create_token)
+    app.router.add_delete("/api/tokens", delete_token)
     app.router.add_post("/api/emails", add_email)
     app.router.add_get("/api/emails", list_emails)
     app.router.add_get("/confirm/{token}", confirm_email)
