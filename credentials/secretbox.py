@@ -50,7 +50,7 @@ TAG_BYTES = 16
 MAX_TIME_COST = 64
 MAX_MEMORY_KIB = 1024 * 1024  # 1 GiB
 MAX_PARALLELISM = 16
-MAX_BLOB_BYTES = 16 * 1024 * 1024
+MAX_BLOB_BYTES = 256 * 1024 * 1024  # A whole wallet export is sealed as one blob.
 _FIXED = struct.Struct(">8sBBIIBB")  # magic, version, kdf, time, memory, parallelism, salt length
 
 
