@@ -25,7 +25,7 @@ from .config import IssuerConfig
 from .errors import IssuerError
 from .node import PUBLIC_URL_SETTING, IssuerNode, open_node
 from .routes import api_achievements, api_credentials, public, status
-from .routes import api_applications
+from .routes import api_applications, pages_admin, pages_public, pages_review
 from . import outbox
 from .routes import delivery, oid4vci
 from .state import ADOPT_BOUND_URL, CONFIG, NODE
@@ -35,7 +35,7 @@ VERSION = "0.1.0"
 
 ROUTE_FAMILIES: list[Callable[[web.Application], None]] = [
     public.setup, status.setup, api_achievements.setup, api_credentials.setup,
-    api_applications.setup, oid4vci.setup, delivery.setup,
+    api_applications.setup, pages_public.setup, pages_admin.setup, pages_review.setup, oid4vci.setup, delivery.setup,
 ]
 
 
