@@ -3,8 +3,14 @@
 §4.4 steps 1-5 (first-degree hashes, §4.6) settle every canonical label when each
 blank node's first-degree hash is unique, which is the case for most credentials.
 Blank nodes that share a hash (two identical evidence entries, say) go through
-Hash N-Degree Quads (§4.8); its permutations are bounded, and a dataset past the
-bound raises ``Unsupported`` so that pyld decides.
+Hash N-Degree Quads (§4.8). Its calls and permutations are counted against the work
+budget (``budget``); a dataset past it raises ``CanonicalizationLimitError``, since
+pyld would do the same work, only slower.
+
+Permutations are enumerated as rdf-canonize and pyld do (Steinhaus-Johnson-Trotter over
+the sorted list, one direction per distinct node): a related node listed twice is not
+permuted with itself, which keeps the common case of a node related through several
+quads from growing factorially, and gives the same canonical labels as those libraries.
 
 Quads are serialized as pyld's N-Quads writer does, so that the output is byte
 for byte what pyld's URDNA2015 ``normalize`` returns.
@@ -12,15 +18,40 @@ for byte what pyld's URDNA2015 ``normalize`` returns.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from hashlib import sha256
-from itertools import permutations
 
-from .context import Unsupported
+from .budget import MAX_QUADS, WorkCounter, check_dataset
 
 Quad = tuple[str, str, str, str]
-# Bounds on Hash N-Degree Quads work, so that a crafted dataset cannot make us spin.
-_MAX_GROUP = 5
-_MAX_CALLS = 2000
+
+
+def _permutations(items: list[str]) -> Iterator[tuple[str, ...]]:
+    """Steinhaus-Johnson-Trotter permutations of ``items`` sorted, directions per distinct value.
+
+    With no repeated items this is every permutation; with repeats it is what
+    rdf-canonize (JavaScript) and pyld enumerate, so that all three choose the same path.
+    """
+    elements = sorted(items)
+    left = dict.fromkeys(elements, True)
+    last = len(elements) - 1
+    while True:
+        yield tuple(elements)
+        # The largest mobile element: greater than the neighbour it looks at.
+        mobile: str | None = None
+        position = 0
+        for index, element in enumerate(elements):
+            if (mobile is None or element > mobile) and (
+                    (left[element] and index > 0 and element > elements[index - 1])
+                    or (not left[element] and index < last and element > elements[index + 1])):
+                mobile, position = element, index
+        if mobile is None:
+            return
+        swap = position - 1 if left[mobile] else position + 1
+        elements[position], elements[swap] = elements[swap], mobile
+        for element in elements:  # A repeated value flips once per occurrence, as in rdf-canonize.
+            if element > mobile:
+                left[element] = not left[element]
 
 
 class _Issuer:
@@ -45,11 +76,12 @@ class _Issuer:
 class _NDegree:
     """Hash Related Blank Node (§4.7) and Hash N-Degree Quads (§4.8)."""
 
-    def __init__(self, mentions: dict[str, list[Quad]], first: dict[str, str], canonical: _Issuer) -> None:
+    def __init__(self, mentions: dict[str, list[Quad]], first: dict[str, str], canonical: _Issuer,
+                 work: WorkCounter) -> None:
         self.mentions = mentions
         self.first = first
         self.canonical = canonical
-        self.calls = 0
+        self.work = work
 
     def related_hash(self, related: str, quad: Quad, issuer: _Issuer, position: str) -> str:
         # §4.7 steps 1-4: the related node's best-known identifier, its position, the predicate.
@@ -58,9 +90,7 @@ class _NDegree:
         return sha256(data.encode()).hexdigest()
 
     def hash(self, node: str, issuer: _Issuer) -> tuple[str, _Issuer]:
-        self.calls += 1
-        if self.calls > _MAX_CALLS:
-            raise Unsupported("Hash N-Degree Quads past its work bound")
+        self.work.call()
         # §4.8.3 steps 1-3: group the related blank nodes by their related hash.
         groups: dict[str, list[str]] = {}
         for quad in self.mentions[node]:
@@ -71,11 +101,10 @@ class _NDegree:
         # Step 5: for each group in hash order, choose the lexicographically least path.
         for digest, related in sorted(groups.items()):
             data += digest
-            if len(related) > _MAX_GROUP:
-                raise Unsupported("too many equivalent blank nodes")
             chosen_path = ""
             chosen_issuer: _Issuer | None = None
-            for permutation in permutations(related):
+            for permutation in _permutations(related):
+                self.work.permutation()
                 issuer_copy = issuer.copy()
                 path = ""
                 recursion: list[str] = []
@@ -115,8 +144,12 @@ def _line(s: str, p: str, o: str, g: str) -> str:
     return f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n"
 
 
-def canonicalize_quads(quads: set[Quad]) -> str:
-    """Return the canonical N-Quads document (sorted lines) of a dataset of serialized quads."""
+def canonicalize_quads(quads: set[Quad], *, max_quads: int = MAX_QUADS, work: WorkCounter | None = None) -> str:
+    """Return the canonical N-Quads document (sorted lines) of a dataset of serialized quads.
+
+    Raises ``CanonicalizationLimitError`` for a dataset past the work budget (``budget``).
+    """
+    check_dataset(quads, max_quads=max_quads)
     # §4.4.3 step 2: map each blank node to the quads that mention it.
     mentions: dict[str, list[Quad]] = {}
     for quad in quads:
@@ -154,7 +187,7 @@ def canonicalize_quads(quads: set[Quad]) -> str:
             shared.append(nodes)
     # Step 6: blank nodes that share a first-degree hash, by Hash N-Degree Quads.
     if shared:
-        n_degree = _NDegree(mentions, first, canonical)
+        n_degree = _NDegree(mentions, first, canonical, work or WorkCounter())
         for nodes in shared:
             results = []
             for node in nodes:
