@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from credentials.errors import CredentialError
@@ -28,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args))
+        code = int(args.run(args))
+        sys.stdout.flush()
+        return code
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -37,6 +40,19 @@ def main(argv: list[str] | None = None) -> int:
         # undefined term while signing): the input is at fault, not the usage.
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED if args.command == "verify" else EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (``satchel verify x | head -c1``): nothing more can be
+        # said to it. Point stdout at /dev/null so the interpreter's final flush is quiet.
+        _silence_stdout()
+        return EXIT_FAILED
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # No real file descriptor (an in-process test).
+        pass
 
 
 if __name__ == "__main__":

@@ -6,16 +6,21 @@ errors print ``error: <detail>`` on standard error.
 
 from __future__ import annotations
 
-import json
 import sys
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import datetime, timedelta, timezone
 from typing import Any, NoReturn
 
+from credentials.errors import JsonInputError
 from credentials.loader import DocumentLoader, bundled_loader
+from credentials.strictjson import MAX_JSON_BYTES, dumps_json, parse_json
+from webbase.secretfile import write_secret_file as _write_secret_file
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-MAX_INPUT_BYTES = 8 * 1024 * 1024
+MAX_INPUT_BYTES = MAX_JSON_BYTES
+# Moments this close to the ends of datetime's range would overflow when a clock skew
+# or a time zone offset is applied, so they are refused as input.
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc) + timedelta(days=2)
+_LATEST = datetime.max.replace(tzinfo=timezone.utc) - timedelta(days=2)
 
 
 class UsageError(Exception):
@@ -43,11 +48,12 @@ def read_bytes(name: str) -> bytes:
 
 
 def read_json(name: str, *, what: str = "document") -> Any:
+    """Read a file argument as strict JSON (``credentials.strictjson``); refusals are usage errors."""
     data = read_bytes(name)
     try:
-        return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{name} is not JSON ({what}): {exc}") from None
+        return parse_json(data)
+    except JsonInputError as exc:
+        raise UsageError(f"{name} ({what}): {exc}") from None
 
 
 def read_json_object(name: str, *, what: str = "document") -> dict[str, Any]:
@@ -58,12 +64,20 @@ def read_json_object(name: str, *, what: str = "document") -> dict[str, Any]:
 
 
 def parse_moment(value: str, *, option: str) -> datetime:
+    """An ISO 8601 date-time (UTC when no offset is given), inside the range datetime can compute with."""
     text = value[:-1] + "+00:00" if value.endswith("Z") else value
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise UsageError(f"{option} {value!r} is not an ISO 8601 date-time (e.g. 2026-01-31T12:00:00Z)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    try:
+        in_range = _EARLIEST <= moment <= _LATEST
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise UsageError(f"{option} {value!r} is out of range (years 0001 to 9999, away from their very ends)")
+    return moment
 
 
 def loader_with_contexts(pairs: list[str] | None) -> DocumentLoader:
@@ -83,15 +97,15 @@ def loader_with_contexts(pairs: list[str] | None) -> DocumentLoader:
 
 
 def print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False))
+    """Print JSON that is JSON: ``NaN``/``Infinity`` are refused, never written."""
+    print(dumps_json(value))
 
 
-def write_secret_file(path: str, text: str) -> None:
-    """Create a file readable by its owner only (0600) before any secret is written to it."""
-    import os
-
-    target = Path(path)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        os.fchmod(handle.fileno(), 0o600)
-        handle.write(text)
+def write_secret_file(path: str, text: str, *, overwrite: bool = False) -> None:
+    """Write a secret with mode 0600 (``webbase.secretfile``); an existing file is kept unless ``overwrite``."""
+    try:
+        _write_secret_file(path, text.encode("utf-8"), overwrite=overwrite)
+    except FileExistsError:
+        raise UsageError(f"{path} already exists; refusing to replace a key file (use --force to replace it)") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None

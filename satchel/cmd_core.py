@@ -16,13 +16,16 @@ from credentials.presentation import build_presentation
 
 from .clio import EXIT_OK, UsageError, loader_with_contexts, parse_moment, print_json, read_json_object, write_secret_file
 
+
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     key = sub.add_parser("key", help="manage Ed25519 did:key key pairs")
     key_sub = key.add_subparsers(dest="key_command", required=True, metavar="COMMAND")
     gen = key_sub.add_parser("generate", help="generate a key pair and its did:key",
                              description="Write {id, publicKeyMultibase, secretKeyMultibase} (Multikey form). "
                                          "With --out the file is created with mode 0600; otherwise it is printed.")
-    gen.add_argument("--out", metavar="FILE", help="write the key file here (mode 0600) instead of printing it")
+    gen.add_argument("--out", metavar="FILE", help="write the key file here (mode 0600) instead of printing it; "
+                                                   "an existing file is never replaced without --force")
+    gen.add_argument("--force", action="store_true", help="with --out: replace an existing file (its key is lost)")
     gen.set_defaults(run=run_key_generate)
 
     sign = sub.add_parser("sign", help="sign a credential with an eddsa-rdfc-2022 proof",
@@ -54,7 +57,7 @@ def run_key_generate(args: argparse.Namespace) -> int:
     pair = generate_key_pair()
     text = json.dumps(pair.to_json(), indent=2) + "\n"
     if args.out:
-        write_secret_file(args.out, text)
+        write_secret_file(args.out, text, overwrite=args.force)
         print(pair.did)
     else:
         sys.stdout.write(text)
