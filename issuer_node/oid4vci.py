@@ -29,7 +29,8 @@ from typing import Any
 
 from credentials.errors import CredentialError
 from credentials.jws import OPENID4VCI_PROOF_TYPE, JwsError, decode_compact_jws, verify_compact_jws
-from credentials.ob3 import OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT, VC_V2_CONTEXT
+from credentials.ob3 import OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT
+from credentials.vcdm import VC_V2_CONTEXT
 from webbase.tokens import new_token
 
 from .awards import MAX_TX_FAILURES, TX_CODE_LENGTH, pre_authorized_code, secret_hash, tx_code_hash

@@ -326,7 +326,8 @@ async def redeem_offer(offer_url: str, *, tx_code: str | None, signer: Signer, i
     servers = metadata.get("authorization_servers")
     server = offer.credential_issuer
     if isinstance(servers, list) and servers and all(isinstance(s, str) for s in servers):
-        server = offer.authorization_server if offer.authorization_server in servers else servers[0]
+        hinted = offer.authorization_server
+        server = hinted if hinted is not None and hinted in servers else str(servers[0])
     as_metadata = await http.get_json(well_known_url(server, "oauth-authorization-server"),
                                       what="authorization server metadata")
     token_endpoint = as_metadata.get("token_endpoint")
