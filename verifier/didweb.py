@@ -11,31 +11,33 @@ its ``controller`` property says (``credentials.resolver``).
 
 from __future__ import annotations
 
-import json
 import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
 
-from credentials.errors import CredentialError
+from credentials.errors import CredentialError, JsonInputError
+from credentials.strictjson import parse_json
 
 TIMEOUT_SECONDS = 10
 MAX_BYTES = 1024 * 1024
 
 
-class DidWebError(Exception):
-    pass
+class DidWebError(CredentialError):
+    """A did:web DID that cannot be mapped to a URL, or whose document cannot be fetched or read."""
+
+    code = "did_web_unresolvable"
 
 
 def did_web_url(did: str) -> str:
     """Map ``did:web:host[:path…]`` to its https URL (§3.2): ``/.well-known/did.json`` or ``/path/did.json``."""
-    if not did.startswith("did:web:"):
-        raise DidWebError(f"not a did:web: {did}")
+    if not isinstance(did, str) or not did.startswith("did:web:"):
+        raise DidWebError(f"not a did:web: {str(did)[:200]}", code="bad_did_web")
     parts = did[len("did:web:"):].split("#", 1)[0].split(":")
     host = urllib.parse.unquote(parts[0])
     if not host or "/" in host or "@" in host:
-        raise DidWebError(f"malformed did:web host in {did}")
+        raise DidWebError(f"malformed did:web host in {did[:200]}", code="bad_did_web")
     path = "/".join(urllib.parse.quote(urllib.parse.unquote(p), safe="") for p in parts[1:])
     return f"https://{host}/{path + '/did.json' if path else '.well-known/did.json'}"
 
@@ -43,7 +45,8 @@ def did_web_url(did: str) -> str:
 class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
         if urllib.parse.urlsplit(newurl).netloc != urllib.parse.urlsplit(req.full_url).netloc or not newurl.startswith("https://"):
-            raise DidWebError(f"refused redirect from {req.full_url} to another host: {newurl}")
+            raise DidWebError(f"refused redirect from {req.full_url} to another host: {newurl[:200]}",
+                              code="did_web_redirect_refused")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -60,9 +63,9 @@ def fetch_did_document(did: str, *, tls: ssl.SSLContext | None = None) -> dict[s
     if len(data) > MAX_BYTES:
         raise DidWebError(f"{url} is larger than {MAX_BYTES} bytes")
     try:
-        doc = json.loads(data)
-    except json.JSONDecodeError as exc:
-        raise DidWebError(f"{url} is not JSON: {exc}") from None
+        doc = parse_json(data, max_bytes=MAX_BYTES)
+    except JsonInputError as exc:
+        raise DidWebError(f"{url} is not acceptable JSON: {exc}") from None
     if not isinstance(doc, dict) or doc.get("id") != did.split("#", 1)[0]:
         raise DidWebError(f"{url} is not the DID document of {did}")
     return doc
