@@ -43,6 +43,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--allow-host", metavar="HOST", action="append", default=[],
                    help="fetch share links and did:web documents from this host (or HOST:PORT) even without "
                         "--online (repeatable)")
+    p.add_argument("--rate-limit", metavar="N", type=int, default=600,
+                   help="verifications (API calls and form posts) per client address per minute (default 600; 0: no limit)")
     p.set_defaults(run=run_serve)
 
 
@@ -53,6 +55,8 @@ def run_serve(args: argparse.Namespace) -> int:
     from verifier_web.registries import read_registry
     from webbase.runner import StartedSite, serve_forever, http_url
 
+    if args.rate_limit < 0:
+        raise UsageError("--rate-limit is a number of requests per minute, 0 or more")
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a port number (0 to 65535)")
     now = datetime.now(UTC)
@@ -70,7 +74,7 @@ def run_serve(args: argparse.Namespace) -> int:
         public_url=args.public_url.rstrip("/") if args.public_url else None,
         registry=TrustRegistry.merged(registries) if registries else None, registry_sources=tuple(sources),
         status_lists=tuple(read_json_object(path, what="status list credential") for path in args.status_list),
-        online=args.online, allow_hosts=frozenset(host.strip().lower() for host in args.allow_host if host.strip()),
+        verify_limit=args.rate_limit or None, online=args.online, allow_hosts=frozenset(host.strip().lower() for host in args.allow_host if host.strip()),
     )
     app = create_app(config)
 

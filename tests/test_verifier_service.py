@@ -210,3 +210,18 @@ async def test_an_enveloped_vc_jwt_is_unwrapped(base_url: str, district: Ed25519
                 "id": "data:application/vc+jwt," + sign_vc_jwt(unsigned, signer=district)}
     _, _, result = await _post(base_url, "/credentials/verify", {"verifiableCredential": envelope})
     assert result["verified"] is True and result["report"]["badge"]["name"] == "Padlet for Class Discussion"
+
+
+async def test_verifications_are_rate_limited_per_client(district: Ed25519KeyPair, teacher: Ed25519KeyPair) -> None:
+    body = {"verifiableCredential": issue(district, recipient=teacher.did)}
+    async with serving(create_app(ServiceConfig(verify_limit=2))) as url:
+        first = [await _post(url, "/credentials/verify", body) for _ in range(2)]
+        async with aiohttp.ClientSession() as client, client.post(url + "/credentials/verify", json=body) as response:
+            status, content_type, retry = response.status, response.content_type, response.headers.get("Retry-After")
+            problem = await response.json(content_type=None)
+        async with aiohttp.ClientSession() as client, client.get(url + "/openapi.json") as response:
+            still_readable = response.status
+    assert [status for status, _, _ in first] == [200, 200]
+    assert (status, content_type, problem["type"]) == (429, PROBLEM, "urn:satchel:problem:rate_limited")
+    assert retry is not None and int(retry) >= 1
+    assert still_readable == 200

@@ -7,9 +7,12 @@ from importlib.resources import files
 
 import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from webbase.app import make_app
 from webbase.openapi import add_openapi_route
+from webbase.problems import Handler
+from webbase.ratelimit import RateLimiter, client_key
 from webbase.sessions import SessionCodec, setup_sessions
 from webbase.templates import setup_templates
 
@@ -44,9 +47,23 @@ def _client_context(config: ServiceConfig) -> Callable[[web.Application], AsyncI
     return client
 
 
+def _rate_limit(limit: int) -> Middleware:
+    """Verifying is CPU work: each client address gets ``limit`` POSTs a minute (429 problem+json past that)."""
+    limiter = RateLimiter(limit, 60.0)
+
+    @web.middleware
+    async def rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST":
+            limiter.hit(client_key(request, scope="verify"))
+        return await handler(request)
+
+    return rate_limit
+
+
 def create_app(config: ServiceConfig) -> web.Application:
     """The service: the page at ``/``, ``POST /credentials/verify``, ``POST /presentations/verify``, ``/openapi.json``."""
-    app = make_app(client_max_size=config.client_max_size)
+    middlewares = [_rate_limit(config.verify_limit)] if config.verify_limit else []
+    app = make_app(client_max_size=config.client_max_size, middlewares=middlewares)
     app[CONFIG] = config
     setup_sessions(app, SessionCodec(config.session_secret), secure=config.secure_cookies,
                    cookie_name=SESSION_COOKIE, presession_cookie_name=PRESESSION_COOKIE)

@@ -48,6 +48,8 @@ class ServiceConfig:
     max_json_bytes: int = 2 * ONE_MIB
     max_upload_bytes: int = 4 * ONE_MIB
     session_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    # Verifications (API calls and form posts) per client address per minute; None: no limit.
+    verify_limit: int | None = None
     # The certificate policy for outgoing https fetches (share links, did:web); None: the system's.
     tls: ssl.SSLContext | None = field(default=None, compare=False)
 
