@@ -13,10 +13,11 @@
     │   └── CanonicalizationLimitError  past the work budget (canonicalization_limit)
     ├── ProofError                  a proof that is malformed or does not verify
     │   ├── InvalidSignatureError   the signature does not match
-    │   └── jws.JwsError            a compact JWS refused (alg, kid, jwk; codes jwt_*) = vcjwt.JwtError
-    │       ├── jws.JwsSignatureMismatchError  (also an InvalidSignatureError)
-    │       ├── jws.JwsJsonError    (also a JsonInputError; keeps its json_* code)
-    │       └── vcjwt.JwtExpiredError, JwtNotYetValidError, JwtClaimMismatchError
+    │   ├── jws.JwsError            a compact JWS refused (alg, kid, jwk; codes jwt_*) = vcjwt.JwtError
+    │   │   ├── jws.JwsSignatureMismatchError  (also an InvalidSignatureError)
+    │   │   ├── jws.JwsJsonError    (also a JsonInputError; keeps its json_* code)
+    │   │   └── vcjwt.JwtExpiredError, JwtNotYetValidError, JwtClaimMismatchError
+    │   └── ecdsa.CborError         a derived ecdsa-sd-2023 proofValue with malformed CBOR
     ├── KeyResolutionError          a verification method that cannot be resolved
     │   └── resolver.MethodNotAuthorizedError  not listed under the purpose by its DID's document
     ├── statuslist.StatusListError  an unreadable status list or entry
@@ -26,6 +27,7 @@
     ├── secretbox.SecretBoxError    a sealed secret that does not open (sealed_open_failed)
     ├── xsd.DateTimeError           a moment that cannot be written (naive, out of range; also a ValueError)
     ├── verifier.inputs.InputError  a file that is not a credential (unreadable_input, json_* kept)
+    ├── verifier.didweb.DidWebError  a did:web that maps to no URL or whose document cannot be fetched
     └── verifier.registry.RegistryError  a trust registry file in no accepted shape (bad_registry)
 
 The leaf classes of a feature live in its module, so that the tree here stays small.

@@ -40,7 +40,7 @@ from credentials import (
 )
 from credentials.errors import CredentialError
 from credentials.loader import DocumentLoader, bundled_loader, read_manifest
-from verifier import inputs, registry, status
+from verifier import didweb, inputs, registry, status
 from verifier.verify import VerifyOptions, verify
 
 NOW = datetime(2026, 10, 1, tzinfo=timezone.utc)
@@ -195,6 +195,9 @@ RAISES: dict[str, Callable[[], Any]] = {
     "input_not_utf8": lambda: inputs.read_input(b"\xff\xfe\x00"),
     "input_json_array": lambda: inputs.read_input(b"[1, 2]"),
     "input_nan": lambda: inputs.read_input(b'{"a": NaN}'),
+    "did_web_not_did_web": lambda: didweb.did_web_url("did:key:z6Mk"),
+    "did_web_number": lambda: didweb.did_web_url(7),  # type: ignore[arg-type]
+    "did_web_bad_host": lambda: didweb.did_web_url("did:web:evil@host"),
     "registry_not_object": lambda: registry.TrustRegistry.from_json("issuers"),
     "registry_entry_number": lambda: registry.TrustRegistry.from_json({"issuers": [5]}),
     "registry_name_missing": lambda: registry.TrustRegistry.from_json({"issuers": [{"id": PAIR.did}]}),

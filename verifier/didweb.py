@@ -65,7 +65,7 @@ def fetch_did_document(did: str, *, tls: ssl.SSLContext | None = None) -> dict[s
     try:
         doc = parse_json(data, max_bytes=MAX_BYTES)
     except JsonInputError as exc:
-        raise DidWebError(f"{url} is not acceptable JSON: {exc}") from None
+        raise DidWebError(f"{url} is not acceptable JSON: {exc}", code=exc.code, path=exc.path) from None
     if not isinstance(doc, dict) or doc.get("id") != did.split("#", 1)[0]:
         raise DidWebError(f"{url} is not the DID document of {did}")
     return doc
