@@ -63,6 +63,8 @@ async def test_revocation_at_the_issuer_reaches_the_wallet_its_share_page_and_pr
 
         first = await refresh_status(w.wallet)
         assert first.lists_verified == [list_url] and first.shares_rebuilt == [share["id"]]
+        stored = w.wallet.store.share_by_id(share["id"])
+        assert stored is not None and json.loads(stored.results or "{}")["carriedStatusLists"] == [list_url]
         async with http.get(f"{w.url}/api/credentials/{cid}", headers=bearer(token)) as r:
             held = (await r.json())["status"]
         assert held["state"] == "valid" and held["checkedAt"] and "as of" in held["line"]

@@ -64,16 +64,23 @@ def sign_and_check(records: list[CredentialRecord], *, holder: Ed25519KeyPair, s
     """Sign the share's presentation and compute the result its page shows (CPU-bound: run off the loop)."""
     documents: list[dict[str, Any] | str] = [json.loads(r.document) if r.format == "json" else r.document
                                              for r in records]
+    carried = status_lists
     try:
         presentation = sign_presentation(documents, holder=holder, share_id=share_id, domain=domain,
-                                         status_lists=status_lists, now=now)
+                                         status_lists=carried, now=now)
     except CredentialError:
         # A list the presentation cannot carry (a VC 2.0 list beside VC 1.1 badges, say): the
         # link still works, and its badges' revocation shows as not checked.
+        carried = []
         presentation = sign_presentation(documents, holder=holder, share_id=share_id, domain=domain,
-                                         status_lists=[], now=now)
+                                         status_lists=carried, now=now)
     report = check_presentation(presentation, share_id=share_id, domain=domain, now=now)
-    return SignedShare(presentation, share_results(report, records, checked_at=checked_at))
+    results = share_results(report, records, checked_at=checked_at)
+    results["carriedStatusLists"] = [str(item.get("id")) for item in carried]
+    if len(carried) < len(status_lists):
+        results["notes"].append("the status lists could not be carried in this presentation; "
+                                "revocation is not checked for its badges")
+    return SignedShare(presentation, results)
 
 
 def share_results(report: Report, records: list[CredentialRecord], *, checked_at: str) -> dict[str, Any]:
