@@ -11,6 +11,7 @@ import html
 import json
 import re
 from collections.abc import AsyncIterator
+from html.parser import HTMLParser
 from typing import Any
 
 import aiohttp
@@ -289,3 +290,49 @@ async def test_a_not_verified_headline_lists_what_failed(browser: Browser, distr
     assert "Not verified" in words
     assert "Padlet for Class Discussion: Revocation status: revoked by the issuer" in words
     assert "Revoked by the issuer (status list of" in words
+
+
+class _Audit(HTMLParser):
+    """A basic accessibility audit: labelled inputs, images with alt text, heading levels that do not skip."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.labels: set[str] = set()
+        self.inputs: list[str] = []
+        self.images_without_alt = 0
+        self.levels: list[int] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "label" and values.get("for"):
+            self.labels.add(str(values["for"]))
+        if tag in ("input", "textarea", "select") and values.get("type") != "hidden":
+            self.inputs.append(str(values.get("id")))
+        if tag == "img" and not (values.get("alt") or "").strip():
+            self.images_without_alt += 1
+        if re.fullmatch(r"h[1-6]", tag):
+            self.levels.append(int(tag[1]))
+
+    def problems(self) -> list[str]:
+        found = [f"input {name} has no label" for name in self.inputs if name not in self.labels]
+        if self.images_without_alt:
+            found.append(f"{self.images_without_alt} images without alt text")
+        if not self.levels or self.levels[0] != 1:
+            found.append("the page does not start with an h1")
+        found += [f"heading h{b} after h{a}" for a, b in zip(self.levels, self.levels[1:]) if b > a + 1]
+        return found
+
+
+def _audit(page: str) -> list[str]:
+    audit = _Audit()
+    audit.feed(page)
+    return audit.problems()
+
+
+async def test_the_pages_pass_a_basic_accessibility_audit(browser: Browser, district: Ed25519KeyPair,
+                                                          teacher: Ed25519KeyPair) -> None:
+    _, index = await browser.get("/")
+    assert _audit(index) == []
+    vp = present(teacher, [issue(district, recipient=teacher.did), status_list(district)])
+    _, report = await browser.post("/verify/paste", {"document": json.dumps(vp)})
+    assert "<img" in report and _audit(report) == []
