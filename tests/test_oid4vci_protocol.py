@@ -317,3 +317,49 @@ async def test_authorization_details_get_credential_identifiers(node: Node) -> N
     status, body, _ = await node.credential(token["access_token"],
                                             {"credential_identifier": identifier, "proofs": {"jwt": [proof]}})
     assert status == 200, body
+
+
+async def test_five_wrong_tx_codes_kill_the_offer(node: Node) -> None:
+    created = node.award(tx_code=True)
+    assert created.tx_code is not None
+    wrong = "000000" if created.tx_code != "000000" else "111111"
+    form = {"grant_type": PRE_AUTHORIZED_GRANT, "pre-authorized_code": pre_authorized_code(created.offer_token)}
+    for _ in range(5):
+        status, body, _ = await node.token({**form, "tx_code": wrong})
+        assert status == 400 and body["error"] == "invalid_grant"
+    status, body, _ = await node.token({**form, "tx_code": created.tx_code})
+    assert status == 400 and body["error"] == "invalid_grant" and "too many" in body["error_description"]
+
+
+async def test_awards_api_creates_offers_and_shows_their_state(node: Node) -> None:
+    admin = {"Authorization": f"Bearer {node.admin_token}"}
+    async with node.http.post(f"{node.url}/api/awards", headers=admin, json={
+            "achievement": node.achievement_id, "email": "Cy@School.example", "name": "Cy", "txCode": True,
+            "evidence": ["https://example.org/lesson-plan"], "somethingElse": 1}) as response:
+        assert response.status == 201, await response.text()
+        created = await response.json()
+    assert created["offerUrl"].startswith("openid-credential-offer://?credential_offer_uri=")
+    assert len(created["txCode"]) == 6 and created["emailQueued"] is True
+    async with node.http.get(f"{node.url}/api/awards/{created['id']}", headers=admin) as response:
+        award = await response.json()
+    assert award["state"] == "offered" and award["email"] == "cy@school.example" and "downloads" not in award
+
+    token = created["offerUrl"].rsplit("%2F", 1)[-1]
+    status, body, _ = await node.token({"grant_type": PRE_AUTHORIZED_GRANT, "tx_code": created["txCode"],
+                                        "pre-authorized_code": pre_authorized_code(token)})
+    assert status == 200
+    holder = generate_key_pair()
+    proof = key_proof(holder, audience=node.url, nonce=await node.nonce(), issued_at=int(time.time()))
+    status, issued, _ = await node.credential(body["access_token"], _request(proof))
+    assert status == 200
+    assert issued["credentials"][0]["credential"]["evidence"][0]["id"] == "https://example.org/lesson-plan"
+    async with node.http.get(f"{node.url}/api/awards?email=cy@school.example", headers=admin) as response:
+        [award] = (await response.json())["awards"]
+    assert award["state"] == "issued" and set(award["downloads"]) == {"json", "png", "svg"}
+
+    async with node.http.post(f"{node.url}/api/awards", json={"achievement": node.achievement_id,
+                                                              "email": "x@y.example"}) as response:
+        assert response.status == 401
+    async with node.http.post(f"{node.url}/api/awards", headers=admin,
+                              json={"achievement": node.achievement_id, "email": "nope"}) as response:
+        assert response.status == 400 and (await response.json())["field"] == "email"
