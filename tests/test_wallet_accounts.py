@@ -28,8 +28,14 @@ async def test_sign_up_gives_a_holder_did_key_and_a_token_that_opens_the_api(tmp
             assert response.status == 401
         assert me["emails"] == [{"email": "ann@example.org", "confirmed": False, "confirmedAt": None}]
         # The key is sealed in the database: neither the secret nor the seed appears in it.
-        raw = (tmp_path / "w" / "wallet.db").read_bytes()
-        assert b"secretKeyMultibase" not in raw
+        from credentials.multibase import decode_base58btc
+        from wallet.accounts import holder_key
+
+        stored = w.wallet.store.get_account(account["id"])
+        assert stored is not None
+        seed = decode_base58btc(holder_key(w.wallet, stored).secret_key_multibase())[2:34]
+        raw = b"".join(p.read_bytes() for p in (tmp_path / "w").glob("wallet.db*"))
+        assert seed not in raw and b"secretKeyMultibase" not in raw
         assert (tmp_path / "w" / "server.secret").stat().st_mode & 0o777 == 0o600
 
 
