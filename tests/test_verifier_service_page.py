@@ -336,3 +336,20 @@ async def test_the_pages_pass_a_basic_accessibility_audit(browser: Browser, dist
     vp = present(teacher, [issue(district, recipient=teacher.did), status_list(district)])
     _, report = await browser.post("/verify/paste", {"document": json.dumps(vp)})
     assert "<img" in report and _audit(report) == []
+
+
+async def test_an_uploaded_baked_svg_is_read(browser: Browser, district: Ed25519KeyPair, teacher: Ed25519KeyPair) -> None:
+    from credentials.baking import bake_svg
+
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+    baked = bake_svg(svg, issue(district, recipient=teacher.did, badge_name="Flip Grid Host"))
+    status, page = await browser.post("/verify/upload", {}, file=("badge.svg", baked.encode(), "image/svg+xml"))
+    words = _text(page)
+    assert status == 200 and "Flip Grid Host" in words and "SVG image" in words
+    assert "Digital signature: passed." in words
+
+
+async def test_an_oversized_upload_is_refused(district: Ed25519KeyPair) -> None:
+    async for browser in _browser(ServiceConfig(max_upload_bytes=1024)):
+        status, page = await browser.post("/verify/upload", {}, file=("big.json", b" " * 4096, "application/json"))
+        assert status == 413 and "larger than" in page
