@@ -13,12 +13,10 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 from conftest import Result
-from oid4vci_harness import Stack, running_stack, save
+from oid4vci_harness import running_stack, save
 from test_webbase_mail_fetch import Sink, smtp  # noqa: F401 (the fixture)
 
 from issuer_node.awards import create_award
-
-Run = object
 
 
 async def test_cli_offer_redeemed_in_the_wallet_is_bound_to_the_holder_did(tmp_path: Path, satchel) -> None:  # type: ignore[no-untyped-def]
@@ -42,6 +40,15 @@ async def test_cli_offer_redeemed_in_the_wallet_is_bound_to_the_holder_did(tmp_p
                 "hashed": False} in credential["credentialSubject"]["identifier"]
         verified = satchel("verify", save(tmp_path / "received.json", credential))
         assert verified.code == 0, verified.out + verified.err
+        # With the node's status lists (fetched as a verifier would), the status checks pass: not revoked.
+        lists = []
+        for entry in credential["credentialStatus"]:
+            async with stack.http.get(entry["statusListCredential"]) as response:
+                assert response.status == 200
+                lists += ["--status-list", save(tmp_path / f"{entry['statusPurpose']}.json", await response.json())]
+        report = satchel("verify", "--json", *lists, str(tmp_path / "received.json")).json()
+        assert report["verified"] is True, report
+        assert [c["status"] for c in report["checks"] if c["name"] == "status"] == ["passed", "passed"]
 
         # The node's register knows the holder's DID; the award is spent.
         [record] = stack.node.store.list_credentials(recipient=stack.account["did"])
