@@ -53,7 +53,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from verifier_web.app import create_app
     from verifier_web.config import ServiceConfig
     from verifier_web.registries import read_registry
-    from webbase.runner import StartedSite, serve_forever, http_url
+    from webbase.runner import StartedSite, http_url, serve_forever
 
     if args.rate_limit < 0:
         raise UsageError("--rate-limit is a number of requests per minute, 0 or more")

@@ -76,9 +76,10 @@ async def test_a_tampered_credential_fails_naming_the_proof(base_url: str, distr
 
 async def test_a_credential_given_as_a_vc_jwt_verifies(base_url: str, district: Ed25519KeyPair,
                                                        teacher: Ed25519KeyPair) -> None:
+    from verifier_service_support import START, achievement
+
     from credentials.ob3 import build_credential
     from credentials.vcjwt import sign_vc_jwt
-    from verifier_service_support import START, achievement
 
     unsigned = build_credential(issuer={"id": district.did, "name": "Lakeside District"}, achievement=achievement(),
                                 recipient_did=teacher.did, credential_id="urn:uuid:5d2c1b0a-9e8f-4a7b-8c6d-5e4f3a2b1c0d",
@@ -199,9 +200,10 @@ async def test_a_registry_keeps_signature_apart_from_issuer(district: Ed25519Key
 
 
 async def test_an_enveloped_vc_jwt_is_unwrapped(base_url: str, district: Ed25519KeyPair, teacher: Ed25519KeyPair) -> None:
+    from verifier_service_support import START, achievement
+
     from credentials.ob3 import build_credential
     from credentials.vcjwt import sign_vc_jwt
-    from verifier_service_support import START, achievement
 
     unsigned = build_credential(issuer={"id": district.did, "name": "Lakeside District"}, achievement=achievement(),
                                 recipient_did=teacher.did, credential_id="urn:uuid:7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",

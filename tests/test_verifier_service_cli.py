@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import NETGUARD_DIR, REPO
 from verifier_service_support import issue, signed_registry
 
-from conftest import NETGUARD_DIR, REPO
 from credentials.keys import generate_key_pair
 
 
 def _post(url: str, body: Any) -> Any:
     request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(request, timeout=20) as response:
         return json.loads(response.read())
 
 
@@ -39,9 +39,9 @@ def test_serve_prints_its_url_uses_its_registries_and_stops_on_sigterm(tmp_path:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:"), proc.stderr.read() if proc.stderr else ""
-        with urllib.request.urlopen(url + "/openapi.json", timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(url + "/openapi.json", timeout=10) as response:
             assert "/credentials/verify" in json.loads(response.read())["paths"]
-        with urllib.request.urlopen(url + "/", timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(url + "/", timeout=10) as response:
             page = response.read().decode()
         assert "signed by " + operator.did in page and "Share links are fetched only from: 127.0.0.1" in page
         result = _post(url + "/credentials/verify", {"verifiableCredential": issue(district, recipient=teacher.did)})
@@ -51,7 +51,7 @@ def test_serve_prints_its_url_uses_its_registries_and_stops_on_sigterm(tmp_path:
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
+        _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
 
 

@@ -17,7 +17,14 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from verifier_service_support import PNG_1X1, csrf_token, issue, present, signed_registry, status_list
+from verifier_service_support import (
+    PNG_1X1,
+    csrf_token,
+    issue,
+    present,
+    signed_registry,
+    status_list,
+)
 
 from credentials.baking import bake_png
 from credentials.keys import Ed25519KeyPair, generate_key_pair
@@ -268,9 +275,10 @@ def test_registries_merge_most_authoritative_first(district: Ed25519KeyPair) -> 
 
 
 async def test_a_pasted_jwt_is_verified(browser: Browser, district: Ed25519KeyPair, teacher: Ed25519KeyPair) -> None:
+    from verifier_service_support import START, achievement
+
     from credentials.ob3 import build_credential
     from credentials.vcjwt import sign_vc_jwt
-    from verifier_service_support import START, achievement
 
     unsigned = build_credential(issuer={"id": district.did, "name": "Lakeside District"},
                                 achievement=achievement("Nearpod Lessons"), recipient_did=teacher.did,

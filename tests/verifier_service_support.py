@@ -16,9 +16,14 @@ from credentials.dataintegrity import add_proof
 from credentials.keys import Ed25519KeyPair
 from credentials.loader import bundled_loader
 from credentials.ob3 import build_credential
+from credentials.statuslist import (
+    build_status_list_credential,
+    new_status_list,
+    set_status,
+    status_entry,
+)
 from credentials.xsd import format_datetime
 from verifier_web.registries import REGISTRY_CONTEXT
-from credentials.statuslist import build_status_list_credential, new_status_list, set_status, status_entry
 
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
 LIST_ID = "https://lakeside.example/status/1"
