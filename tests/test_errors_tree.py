@@ -238,6 +238,10 @@ NEVER_RAISES: dict[str, Callable[[], Any]] = {
     "verify_bad_status_entry": lambda: verify({**SIGNED, "credentialStatus": {"type": "BitstringStatusListEntry",
                                                "statusListIndex": "x"}}, VerifyOptions(now=NOW)),
     "verify_deep_nest": lambda: verify(_deep(60), VerifyOptions(now=NOW)),
+    "verify_nested_3000": lambda: verify(_deep(3000), VerifyOptions(now=NOW)),
+    "verify_nested_200000": lambda: verify(_deep(200_000), VerifyOptions(now=NOW)),
+    "verify_presentation_of_deep": lambda: verify({"@context": [VC_V2], "type": ["VerifiablePresentation"],
+                                                   "verifiableCredential": [_deep(5000)]}, VerifyOptions(now=NOW)),
     "validate_credential_list": lambda: ob3.validate_credential([1]),
     "check_status_bad_list": lambda: status.check_status(
         {**SIGNED, "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation",
@@ -292,3 +296,9 @@ def test_every_loader_error_has_a_code() -> None:
     with pytest.raises(CredentialError) as caught:
         broken.load(url)
     assert caught.value.code == "context_hash_mismatch"
+
+
+def test_a_document_nested_past_the_strict_depth_fails_syntax_without_being_walked() -> None:
+    report = verify(_deep(200_000), VerifyOptions(now=NOW))
+    assert report.verified is False
+    assert [(c.name, c.code) for c in report.checks] == [("syntax", "json_too_deep")]

@@ -35,6 +35,7 @@ from credentials.resolver import (
     MethodNotAuthorizedError,
     VerificationMethod,
 )
+from credentials.strictjson import MAX_JSON_DEPTH
 from credentials.vcdm import VC_V1_CONTEXT as VC_V1
 from credentials.vcdm import VC_V2_CONTEXT as VC_V2
 from credentials.vcdm import as_list, issuer_id
@@ -81,10 +82,26 @@ def verify(document: dict[str, Any] | str, options: VerifyOptions) -> Report:
         return _verify_jwt(document, options)
     if not isinstance(document, dict):
         return Report("unknown", (Check("syntax", FAILED, "not_json_object", "the document is not a JSON object"),))
+    if _deeper_than(document, MAX_JSON_DEPTH):
+        # Every check below walks the document; past the strict reader's depth none is attempted.
+        return Report("unknown", (Check("syntax", FAILED, "json_too_deep",
+                                        f"the document is nested deeper than {MAX_JSON_DEPTH} levels"),))
     if "VerifiablePresentation" in _types(document):
         return verify_presentation(document, options)
     return verify_credential(document, options)
 
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """True when objects and arrays nest more than ``limit`` levels (iteratively: any depth is safe)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def verify_credential(credential: dict[str, Any], options: VerifyOptions, *,
