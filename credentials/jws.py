@@ -215,4 +215,10 @@ def _json_object(raw: bytes, *, what: str) -> dict[str, Any]:
 
 
 def _b64url_json(value: dict[str, Any]) -> str:
-    return b64url_encode(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    # Only JSON is signed: NaN, Infinity, non-JSON values and nesting past Python's stack are refused.
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (ValueError, TypeError, RecursionError):
+        raise JwsError("the JWT header or payload is not JSON (NaN, Infinity, a non-JSON value, or nested too deeply)",
+                       code="jwt_not_json") from None
+    return b64url_encode(text.encode("utf-8"))

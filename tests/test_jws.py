@@ -159,3 +159,21 @@ def test_signing_refuses_a_header_kid_that_is_not_the_signers() -> None:
     with pytest.raises(JwsError) as caught:
         sign_compact_jws({"kid": other.verification_method}, PROOF_CLAIMS, signer=holder)
     assert caught.value.code == "jwt_kid_unresolvable"
+
+
+@pytest.mark.parametrize("payload", [{"exp": float("nan")}, {"exp": float("inf")}, {"k": b"bytes"}, {"k": {1, 2}}])
+def test_signing_refuses_a_payload_that_is_not_json(payload: dict[str, Any]) -> None:
+    with pytest.raises(JwsError) as caught:
+        sign_compact_jws(PROOF_HEADER, payload, signer=HOLDER)
+    assert caught.value.code == "jwt_not_json"
+
+
+def test_signing_refuses_a_payload_nested_past_the_stack() -> None:
+    payload: dict[str, Any] = {}
+    node = payload
+    for _ in range(100_000):
+        node["a"] = {}
+        node = node["a"]
+    with pytest.raises(JwsError) as caught:
+        sign_compact_jws(PROOF_HEADER, payload, signer=HOLDER)
+    assert caught.value.code == "jwt_not_json"
