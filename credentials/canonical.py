@@ -48,6 +48,7 @@ def canonicalize(document: dict[str, Any], *, loader: DocumentLoader) -> str:
     document; anything it declines, or a context it cannot load, goes to pyld,
     which then gives the answer or the error.
     """
+    _require_object(document)
     check_document(document)
     try:
         return fastld.canonicalize_fast(document, loader=loader)
@@ -97,6 +98,7 @@ def find_undefined_terms(document: dict[str, Any], *, loader: DocumentLoader) ->
 
     The fast path finds them in its one pass; pyld decides what it declines.
     """
+    _require_object(document)
     check_document(document)
     try:
         fastld.to_quads(document, loader=loader)
@@ -191,6 +193,11 @@ def _term(term: dict[str, Any]) -> str:
     if kind == "IRI":
         return f"<{value}>"
     return f"{json.dumps(value)}^^<{term.get('datatype', '')}>@{term.get('language', '')}"
+
+
+def _require_object(document: Any) -> None:
+    if not isinstance(document, dict):
+        raise CanonicalizationError("a JSON-LD document to canonicalize is a JSON object", code="not_json_object")
 
 
 def _too_deep() -> CanonicalizationLimitError:

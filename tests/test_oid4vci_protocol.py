@@ -363,3 +363,13 @@ async def test_awards_api_creates_offers_and_shows_their_state(node: Node) -> No
     async with node.http.post(f"{node.url}/api/awards", headers=admin,
                               json={"achievement": node.achievement_id, "email": "nope"}) as response:
         assert response.status == 400 and (await response.json())["field"] == "email"
+
+
+async def test_openapi_lists_the_delivery_routes(node: Node) -> None:
+    async with node.http.get(f"{node.url}/openapi.json") as response:
+        paths = (await response.json())["paths"]
+    for path in ("/.well-known/openid-credential-issuer", "/.well-known/oauth-authorization-server",
+                 "/offers/{token}", "/offers/{token}/qr.png", "/token", "/nonce", "/credential",
+                 "/credentials/{key}/download.json", "/credentials/{key}/download.png",
+                 "/credentials/{key}/download.svg", "/api/awards", "/api/awards/{id}"):
+        assert path in paths, path
