@@ -22,11 +22,15 @@ render them in the OAuth shape.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from credentials.b64 import b64url_encode
 from credentials.errors import CredentialError
 from credentials.jws import OPENID4VCI_PROOF_TYPE, JwsError, decode_compact_jws, verify_compact_jws
 from credentials.ob3 import OB3_CONTEXT, OB3_EXTENSIONS_CONTEXT
@@ -48,6 +52,7 @@ NONCE_LIFETIME = timedelta(minutes=5)
 PROOF_MAX_AGE = timedelta(minutes=5)  # How old a key proof's iat may be.
 PROOF_MAX_FUTURE = timedelta(minutes=1)  # Clock skew tolerated for an iat ahead of ours (§13.6).
 MAX_PROOF_LENGTH = 16 * 1024
+NONCE_SECRET_SETTING = "oid4vci_nonce_secret"
 TX_CODE_DESCRIPTION = "The six-digit code the issuer gave you separately from this offer."
 
 
@@ -228,11 +233,47 @@ def exchange_code(node: IssuerNode, form: Mapping[str, str], *, now: datetime | 
 # --- the nonce endpoint (§7) ------------------------------------------------------------------------
 
 
+def _nonce_key(node: IssuerNode) -> bytes:
+    value = node.store.get_setting(NONCE_SECRET_SETTING)
+    if value is None:
+        with node.store.atomic():  # BEGIN IMMEDIATE: every process agrees on one secret.
+            value = node.store.get_setting(NONCE_SECRET_SETTING)
+            if value is None:
+                value = secrets.token_hex(32)
+                node.store.set_setting(NONCE_SECRET_SETTING, value)
+    return bytes.fromhex(value)
+
+
+def _nonce_mac(key: bytes, body: str) -> str:
+    return b64url_encode(hmac.new(key, f"c_nonce:{body}".encode(), hashlib.sha256).digest()[:16])
+
+
 def new_nonce(node: IssuerNode, *, now: datetime | None = None) -> str:
-    """A fresh, unpredictable ``c_nonce``, accepted once within ``NONCE_LIFETIME``."""
-    nonce = new_token(24)
-    node.store.add_nonce(nonce, expires=_now(now) + NONCE_LIFETIME)
-    return nonce
+    """A fresh, unpredictable ``c_nonce`` (§7.2), accepted once within ``NONCE_LIFETIME``.
+
+    It is ``{expiry}.{128 random bits}.{HMAC}`` under a node secret: the nonce
+    endpoint writes nothing, and any node process can check a nonce it did not
+    hand out. Only spending one writes a row (``spend_nonce``), so a nonce is
+    single use across processes too.
+    """
+    expires = int((_now(now) + NONCE_LIFETIME).timestamp())
+    body = f"{expires}.{b64url_encode(secrets.token_bytes(16))}"
+    return f"{body}.{_nonce_mac(_nonce_key(node), body)}"
+
+
+def spend_nonce(node: IssuerNode, nonce: str, *, now: datetime | None = None) -> bool:
+    """True once for a nonce this node made that has not expired; False for any other."""
+    moment = _now(now)
+    body, _, mac = nonce.rpartition(".")
+    expiry_text = body.partition(".")[0]
+    if len(nonce) > 120 or not body or not expiry_text.isdigit():
+        return False
+    if not hmac.compare_digest(mac, _nonce_mac(_nonce_key(node), body)):
+        return False
+    expires = datetime.fromtimestamp(int(expiry_text), timezone.utc)
+    if expires <= moment:
+        return False
+    return node.store.spend_nonce(nonce, expires=expires, now=moment)
 
 
 # --- the credential endpoint (§8) -------------------------------------------------------------------
@@ -351,7 +392,7 @@ def issue_for_token(node: IssuerNode, access_token: str | None, body: Mapping[st
     _check_request(body, award)
     [jwt] = _proof_jwts(body)
     holder, nonce = check_key_proof(node, jwt, now=moment)
-    if not node.store.consume_nonce(nonce, now=moment):
+    if not spend_nonce(node, nonce, now=moment):
         raise OAuthError("invalid_nonce", "the key proof's nonce is unknown, used or expired; get a new c_nonce")
     if award.credential_key is not None:
         return _reissue(node, award, holder)

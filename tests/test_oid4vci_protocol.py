@@ -373,3 +373,29 @@ async def test_openapi_lists_the_delivery_routes(node: Node) -> None:
                  "/credentials/{key}/download.json", "/credentials/{key}/download.png",
                  "/credentials/{key}/download.svg", "/api/awards", "/api/awards/{id}"):
         assert path in paths, path
+
+
+async def test_nonces_expire_cannot_be_forged_and_handing_them_out_writes_nothing(node: Node) -> None:
+    import sqlite3
+    from datetime import datetime, timedelta, timezone
+
+    from issuer_node.oid4vci import new_nonce
+
+    def spent_rows() -> int:
+        with sqlite3.connect(node.node.data_dir.db_path) as db:
+            return int(db.execute("SELECT count(*) FROM oid4vci_nonces").fetchone()[0])
+
+    for _ in range(20):
+        await node.nonce()
+    assert spent_rows() == 0
+    holder = generate_key_pair()
+    expired = new_nonce(node.node, now=datetime.now(timezone.utc) - timedelta(minutes=10))
+    fresh = await node.nonce()
+    forged = fresh[:-4] + ("AAAA" if not fresh.endswith("AAAA") else "BBBB")
+    for nonce in (expired, forged):
+        proof = key_proof(holder, audience=node.url, nonce=nonce, issued_at=int(time.time()))
+        status, body, _ = await node.credential(await node.access_token(), _request(proof))
+        assert status == 400 and body["error"] == "invalid_nonce", nonce
+    proof = key_proof(holder, audience=node.url, nonce=fresh, issued_at=int(time.time()))
+    status, _, _ = await node.credential(await node.access_token(), _request(proof))
+    assert status == 200 and spent_rows() == 1

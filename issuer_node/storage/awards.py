@@ -10,7 +10,10 @@ lives here, so that any number of stateless node processes can serve it:
   was tried, when it expires, when its code was exchanged and which credential
   it became;
 - ``oid4vci_tokens``: access tokens (hashed) handed out by the token endpoint;
-- ``oid4vci_nonces``: the ``c_nonce`` values of the nonce endpoint, each usable once.
+- ``oid4vci_nonces``: the ``c_nonce`` values already spent in a key proof, kept
+  until they would have expired anyway (a nonce is self-certifying, see
+  ``oid4vci.new_nonce``, so handing one out writes nothing: an anonymous caller
+  of the nonce endpoint cannot grow the database).
 
 Secrets (offer token, pre-authorized code, transaction code, access token)
 are stored only as hashes; a ``c_nonce`` is not a secret (it travels in the
@@ -86,10 +89,12 @@ class AwardStore(Protocol):
         """The award an unexpired access token was issued for."""
         ...
 
-    def add_nonce(self, nonce: str, *, expires: datetime) -> None: ...
+    def spend_nonce(self, nonce: str, *, expires: datetime, now: datetime) -> bool:
+        """Record ``nonce`` as used: True the first time, False when it was spent before.
 
-    def consume_nonce(self, nonce: str, *, now: datetime) -> bool:
-        """True once for a nonce that was issued and has not expired; it can never be used again."""
+        Rows past their ``expires`` are swept in the same transaction (the
+        caller refuses an expired nonce before asking, so none is needed longer).
+        """
         ...
 
 
@@ -182,17 +187,9 @@ class SqliteAwardStore:
                         "WHERE t.hash = ? AND t.expires > ?", (token_hash, _ts(now)))
         return None if row is None else _award(row)
 
-    def add_nonce(self, nonce: str, *, expires: datetime) -> None:
+    def spend_nonce(self, nonce: str, *, expires: datetime, now: datetime) -> bool:
         with self.atomic():
-            self._conn.execute("INSERT INTO oid4vci_nonces (nonce, expires) VALUES (?, ?)", (nonce, _ts(expires)))
-
-    def consume_nonce(self, nonce: str, *, now: datetime) -> bool:
-        with self.atomic():
-            # Expired nonces are swept here, so the table holds only the few minutes' worth in flight.
-            self._conn.execute("DELETE FROM oid4vci_nonces WHERE expires <= ? AND nonce != ?", (_ts(now), nonce))
-            cursor = self._conn.execute("DELETE FROM oid4vci_nonces WHERE nonce = ? AND expires > ?",
-                                        (nonce, _ts(now)))
-            fresh = cursor.rowcount == 1
-            # An expired one is deleted too: it can never be used.
-            self._conn.execute("DELETE FROM oid4vci_nonces WHERE nonce = ?", (nonce,))
-        return fresh
+            self._conn.execute("DELETE FROM oid4vci_nonces WHERE expires <= ?", (_ts(now),))
+            cursor = self._conn.execute("INSERT OR IGNORE INTO oid4vci_nonces (nonce, expires) VALUES (?, ?)",
+                                        (nonce, _ts(expires)))
+        return cursor.rowcount == 1
