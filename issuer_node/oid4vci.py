@@ -224,7 +224,11 @@ def exchange_code(node: IssuerNode, form: Mapping[str, str], *, now: datetime | 
             raise OAuthError("invalid_grant", "the pre-authorized code was already used (offers are single use)")
         node.store.add_access_token(secret_hash(token), award.id, expires=moment + ACCESS_TOKEN_LIFETIME)
     response: dict[str, Any] = {"access_token": token, "token_type": "Bearer",
-                                "expires_in": int(ACCESS_TOKEN_LIFETIME.total_seconds())}
+                                "expires_in": int(ACCESS_TOKEN_LIFETIME.total_seconds()),
+                                # Not in 1.0 (it has the nonce endpoint), but wallets built on the drafts
+                                # read the nonce here; 1.0 wallets ignore it (§6.2: unknown parameters).
+                                "c_nonce": new_nonce(node, now=moment),
+                                "c_nonce_expires_in": int(NONCE_LIFETIME.total_seconds())}
     if details is not None:
         response["authorization_details"] = details
     return response

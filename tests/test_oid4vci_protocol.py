@@ -399,3 +399,15 @@ async def test_nonces_expire_cannot_be_forged_and_handing_them_out_writes_nothin
     proof = key_proof(holder, audience=node.url, nonce=fresh, issued_at=int(time.time()))
     status, _, _ = await node.credential(await node.access_token(), _request(proof))
     assert status == 200 and spent_rows() == 1
+
+
+async def test_a_draft_style_wallet_using_the_token_nonce_and_a_single_proof_is_served(node: Node) -> None:
+    created = node.award()
+    status, token, _ = await node.token({"grant_type": PRE_AUTHORIZED_GRANT,
+                                         "pre-authorized_code": pre_authorized_code(created.offer_token)})
+    assert status == 200 and token["c_nonce_expires_in"] > 0
+    holder = generate_key_pair()
+    proof = key_proof(holder, audience=node.url, nonce=token["c_nonce"], issued_at=int(time.time()))
+    status, body, _ = await node.credential(token["access_token"], {
+        "credential_configuration_id": "OpenBadgeCredential", "proof": {"proof_type": "jwt", "jwt": proof}})
+    assert status == 200 and body["credentials"][0]["credential"]["credentialSubject"]["id"] == holder.did
