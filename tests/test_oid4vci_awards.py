@@ -85,3 +85,21 @@ def test_create_award_refuses(node: IssuerNode, case: str) -> None:
     with pytest.raises(expected):
         create_award(node.store, **kwargs)
     assert node.store.list_awards() == [] and node.store.list_outbox() == []
+
+
+def test_cli_offer_prints_the_url_then_the_tx_code(node: IssuerNode, satchel) -> None:  # type: ignore[no-untyped-def]
+    achievement = _achievement(node)
+    result = satchel("issuer", "offer", "--data-dir", str(node.data_dir.root), "--achievement", achievement,
+                     "--email", "ana@school.example", "--tx-code", "--evidence-url", "https://example.org/plan")
+    assert result.code == 0, result.err
+    url, pin = result.out.splitlines()
+    assert url.startswith("openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fbadges.riverside")
+    assert pin.startswith("tx_code: ") and len(pin.removeprefix("tx_code: ")) == 6
+    assert pin.removeprefix("tx_code: ") not in node.store.list_outbox()[0].body
+    [award] = node.store.list_awards()
+    assert award.source == "cli" and award.evidence == ({"id": "https://example.org/plan", "type": ["Evidence"]},)
+
+    refused = satchel("issuer", "offer", "--data-dir", str(node.data_dir.root), "--achievement", achievement,
+                      "--email", "not-an-email")
+    assert refused.code == 2 and refused.err.startswith("error:") and refused.out == ""
+    assert satchel("issuer", "offer", "--help").code == 0
