@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -174,6 +175,10 @@ async def test_validation_errors_are_problems(evidence_node: EvidenceNode) -> No
                                                "achievement": achievement["id"], "evidence_urls": ["javascript:x"]})
     assert (status, problem["field"]) == (400, "evidence_url")
 
+    # Past the app's 2 MiB body limit but within the 10 MiB file limit: accepted (files stream to their own limit).
+    fine = b"%PDF-1.4\n" + b"0" * (4 * 1024 * 1024)
+    status, created, _ = await node.apply(achievement["id"], files=(("scan.pdf", fine, "application/pdf"),))
+    assert status == 201, created
     big = b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024)
     status, problem, content_type = await node.apply(achievement["id"], files=(("big.pdf", big, "application/pdf"),))
     assert (status, content_type, problem["type"]) == (413, PROBLEM, "urn:satchel:problem:upload_too_large")
@@ -191,9 +196,9 @@ async def test_validation_errors_are_problems(evidence_node: EvidenceNode) -> No
                                          json={"name": "Ana", "email": "ana@school.example", "narrative": "x",
                                                "achievement": "https://elsewhere.example/achievements/1"})
     assert (status, problem["type"]) == (404, "urn:satchel:problem:achievement_not_found")
-    # Nothing refused was stored.
+    # Nothing refused was stored: only the one accepted application is in the queue.
     status, queue, _ = await node.call("GET", "/api/applications", token=node.reviewer_token)
-    assert queue["applications"] == []
+    assert [a["id"] for a in queue["applications"]] == [created["id"]]
 
 
 async def test_office_documents_images_and_text_are_accepted(evidence_node: EvidenceNode) -> None:
@@ -274,3 +279,32 @@ async def test_an_application_without_smtp_stays_in_the_outbox(tmp_path: object)
         assert "openid-credential-offer://" in message.body
     finally:
         store.close()
+
+
+async def test_the_approved_offer_redeems_to_a_verifiable_credential_carrying_the_evidence(
+        evidence_node: EvidenceNode, satchel: Any, write_json: Any) -> None:
+    import time
+
+    from credentials.keys import generate_key_pair
+    from wallet.oid4vci_client import redeem_offer
+
+    node = evidence_node
+    achievement = await node.define(evidence="required")
+    _, created, _ = await node.apply(achievement["id"], narrative="I taught the unit with the dashboard.")
+    status, _, _ = await node.call("POST", f"/api/applications/{created['id']}/decision", token=node.reviewer_token,
+                                   json={"decision": "approve"})
+    assert status == 200
+    _, mine, _ = await node.call("GET", f"/api/applications/{created['id']}?key={key_of(created['status_url'])}")
+    holder = generate_key_pair()
+    received = await redeem_offer(mine["offer"]["offerUrl"], tx_code=None, signer=holder, issued_at=int(time.time()),
+                                  session=node.http, allow_http_hosts=("127.0.0.1",))
+    [credential] = received.credentials
+    assert isinstance(credential, dict)
+    assert credential["credentialSubject"]["id"] == holder.did
+    evidence = credential["evidence"]
+    assert {"id": "https://video.example/ana-lesson", "type": ["Evidence"]} in evidence
+    assert any(item.get("narrative") == "I taught the unit with the dashboard." for item in evidence)
+    # The uploaded file is never published: neither its bytes' address nor its name.
+    assert "lesson-plan.pdf" not in str(credential) and "/files/" not in str(credential)
+    result = satchel("verify", write_json("badge.json", credential))
+    assert result.code == 0, result.out + result.err

@@ -271,3 +271,27 @@ async def test_wrong_key_and_unknown_pages_are_html_errors(evidence_node: Eviden
     assert status == 404 and headers["Content-Type"].startswith("text/html")
     status, page, _ = await get(node, "/achievements/00000000-0000-0000-0000-000000000000/apply")
     assert status == 404
+
+
+async def test_a_refused_page_form_is_shown_again_with_the_reason_and_the_values(evidence_node: EvidenceNode) -> None:
+    node = evidence_node
+    achievement = await node.define()
+    path = f"/achievements/{achievement['key']}/apply"
+    _, page, _ = await get(node, path)
+    form = aiohttp.FormData()
+    for name, value in (("csrf_token", csrf_of(page)), ("name", XSS), ("email", "ana@school.example"),
+                        ("narrative", "My narrative </textarea><script>x</script>")):
+        form.add_field(name, value)
+    form.add_field("file", io.BytesIO(b"<svg onload='x'/>"), filename="a.svg", content_type="image/svg+xml")
+    status, page, headers = await post(node, path, form)
+    assert status == 415 and headers["Content-Type"].startswith("text/html")
+    assert 'role="alert"' in page and "this file type is not accepted" in page
+    assert "My narrative &lt;/textarea&gt;&lt;script&gt;" in page and "<script>" not in page
+    assert 'value="ana@school.example"' in page
+
+    big = aiohttp.FormData()
+    big.add_field("csrf_token", csrf_of(page))
+    big.add_field("file", io.BytesIO(b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024)), filename="big.pdf",
+                  content_type="application/pdf")
+    status, page, headers = await post(node, path, big)
+    assert status == 413 and headers["Content-Type"].startswith("text/html")

@@ -71,7 +71,7 @@ async def list_applications(request: web.Request) -> web.Response:
     except ValueError:
         raise InvalidRequest("limit and offset are integers", field="limit") from None
     node = request.app[NODE]
-    found = node.store.list_applications(status=status, achievement_key=request.query.get("achievement"),  # type: ignore[arg-type]
+    found = node.store.list_applications(status=status, achievement_key=request.query.get("achievement"),
                                          limit=limit, offset=offset)
     return web.json_response({"applications": [application_json(node, a, reviewer=True) for a in found]})
 

@@ -49,7 +49,7 @@ async def queue_page(request: web.Request) -> web.Response:
     node = request.app[NODE]
     applications = node.store.list_applications(status=status, limit=200)  # type: ignore[arg-type]
     names = {a.key: a.name for a in node.store.list_achievements()}
-    counts = {s: node.store.count_applications(status=s) for s in APPLICATION_STATUSES}  # type: ignore[arg-type]
+    counts = {s: node.store.count_applications(status=s) for s in APPLICATION_STATUSES}
     return admin_page(request, "admin_queue.html", user, "Review queue", applications=applications,
                       achievement_names=names, status=status, counts=counts, labels=STATUS_LABELS)
 
@@ -135,7 +135,7 @@ async def status_submit(request: web.Request) -> web.Response:
         raise InvalidRequest(f"the action is one of {', '.join(ACTIONS)}", field="action")
     node = request.app[NODE]
     try:
-        change = await run_cpu(change_status, node, request.match_info["key"], action,  # type: ignore[arg-type]
+        change = await run_cpu(change_status, node, request.match_info["key"], action,
                                reason=form.get("reason", ""))
     except IssuerError as exc:
         if exc.status == 404:
