@@ -51,13 +51,14 @@ class OutboxSender:
 
     async def drain(self) -> int:
         """Send every unsent message (oldest first); returns how many left."""
+        # Storage calls go to a worker thread: a write can wait for another process's lock (a bulk run).
         sent = 0
-        pending = [m for m in self.store.list_outbox(limit=BATCH) if m.sent_at is None]
+        pending = [m for m in await asyncio.to_thread(self.store.list_outbox, limit=BATCH) if m.sent_at is None]
         for message in sorted(pending, key=lambda m: m.id):
             if self._attempts.get(message.id, 0) >= MAX_ATTEMPTS:
                 continue
             if await self.mailer.send(message.to, message.subject, message.body):
-                self.store.mark_sent(message.id, at=datetime.now(timezone.utc))
+                await asyncio.to_thread(self.store.mark_sent, message.id, at=datetime.now(timezone.utc))
                 self._attempts.pop(message.id, None)
                 sent += 1
             else:

@@ -38,8 +38,8 @@ def _download_handler(fmt: Format) -> object:
         operator = hdrs.AUTHORIZATION in request.headers
         if operator:
             api_user(request, "admin", "reviewer")
-        record = find_for_download(node, request.match_info["key"], token=request.query.get("token"),
-                                   operator=operator)
+        record = await run_cpu(find_for_download, node, request.match_info["key"], token=request.query.get("token"),
+                               operator=operator)
         download = await run_cpu(render_download, node, record, fmt)
         headers = {**PRIVATE, "Content-Disposition": f'attachment; filename="{download.filename}"'}
         return web.Response(body=download.body, content_type=download.media_type, headers=headers)
