@@ -51,6 +51,8 @@ def add_proof(document: dict[str, Any], *, signer: Signer, loader: DocumentLoade
     ``authentication`` with the verifier's ``challenge`` and ``domain``. An
     existing proof is kept: the new one joins it in a proof set.
     """
+    if not isinstance(document, dict):
+        raise ProofError("only a JSON object can be signed", code="not_json_object")
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     config: dict[str, Any] = {
         "type": DATA_INTEGRITY_PROOF,
@@ -79,8 +81,8 @@ def add_proof(document: dict[str, Any], *, signer: Signer, loader: DocumentLoade
 
 
 def proofs_of(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """The document's proofs as a list (a proof set or a single proof)."""
-    proof = document.get("proof")
+    """The document's proofs as a list (a proof set or a single proof); none for what is not an object."""
+    proof = document.get("proof") if isinstance(document, dict) else None
     if proof is None:
         return []
     items = proof if isinstance(proof, list) else [proof]
@@ -93,6 +95,8 @@ def verify_proof(document: dict[str, Any], proof: dict[str, Any], *, loader: Doc
 
     Other proofs in the document's proof set are not part of what this proof signed.
     """
+    if not isinstance(document, dict) or not isinstance(proof, dict):
+        raise ProofError("a proof is a JSON object on a document that is a JSON object", code="malformed_proof")
     suite = find_suite(proof)  # Every suite Satchel knows, listed statically in ``suites``.
     if suite is None:
         raise ProofError(f"unknown proof type {str(proof.get('type'))[:80]!r}", code="unknown_proof_type")

@@ -104,6 +104,8 @@ def decode_compact_jws(token: str, *, max_length: int = MAX_JWS_LENGTH) -> Decod
 
 def check_eddsa_header(header: dict[str, Any]) -> None:
     """Refuse a header whose ``alg`` is not EdDSA, or that asks for what we do not implement."""
+    if not isinstance(header, dict):
+        raise JwsError("a JWT header is a JSON object")
     alg = header.get("alg")
     if not isinstance(alg, str):
         raise JwsError("the JWT header has no alg", path="alg")
@@ -149,6 +151,8 @@ def sign_compact_jws(header: dict[str, Any], payload: dict[str, Any], *, signer:
     The caller's ``header`` adds the rest (``typ``, ``cty``); an ``alg`` or
     ``kid`` in it that disagrees with the signer is refused.
     """
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        raise JwsError("a JWT header and payload are JSON objects", code="jwt_not_json")
     if signer.algorithm != "Ed25519":
         raise JwsAlgorithmRefusedError(f"compact JWS signing here is EdDSA only, not {signer.algorithm}",
                                        path="alg")

@@ -85,6 +85,8 @@ def hash_email(email: str, salt: str) -> str:
     encoded, concatenated (identifier first), hashed, and written in hex after
     the algorithm name and a ``$``.
     """
+    if not isinstance(email, str) or not isinstance(salt, str):
+        raise BuildError("an email and its salt are strings", path="recipient_email")
     return "sha256$" + hashlib.sha256((email + salt).encode("utf-8")).hexdigest()
 
 
@@ -477,7 +479,7 @@ def _describe(error: ValidationError) -> tuple[list[str | int], str]:
 
 def schema_name_for(document: Mapping[str, Any]) -> str:
     """Pick the schema by the credential's type: EndorsementCredential, else AchievementCredential."""
-    kinds = document.get("type")
+    kinds = document.get("type") if isinstance(document, Mapping) else None
     if isinstance(kinds, list) and "EndorsementCredential" in kinds:
         return _ENDORSEMENT_SCHEMA
     return _ACHIEVEMENT_SCHEMA

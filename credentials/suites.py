@@ -27,6 +27,8 @@ SUITES: Mapping[tuple[str, str | None], Suite] = MappingProxyType({
 
 
 def find_suite(proof: dict[str, Any]) -> Suite | None:
-    """The suite for a proof, or None when Satchel does not know its type."""
+    """The suite for a proof, or None when Satchel does not know its type (or it is not an object)."""
+    if not isinstance(proof, dict):
+        return None
     cryptosuite = proof.get("cryptosuite") if proof.get("type") == DATA_INTEGRITY_PROOF else None
     return SUITES.get((str(proof.get("type")), cryptosuite if isinstance(cryptosuite, str) else None))

@@ -18,13 +18,13 @@ def as_list(value: Any) -> list[Any]:
 
 def first_context(document: dict[str, Any]) -> Any:
     """The first entry of ``@context`` (the base context that names the data model version)."""
-    ctx = document.get("@context")
+    ctx = document.get("@context") if isinstance(document, dict) else None
     return ctx[0] if isinstance(ctx, list) and ctx else ctx
 
 
 def issuer_id(credential: dict[str, Any]) -> str | None:
     """The issuer's id: ``issuer`` as a URL, or ``issuer.id`` of a Profile; None when absent or empty."""
-    issuer = credential.get("issuer")
+    issuer = credential.get("issuer") if isinstance(credential, dict) else None
     if isinstance(issuer, dict):
         issuer = issuer.get("id")
     return issuer if isinstance(issuer, str) and issuer else None

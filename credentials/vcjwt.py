@@ -93,7 +93,7 @@ class JwtResult:
 
 def looks_like_compact_jws(text: str) -> bool:
     """True when ``text`` has the shape of a compact JWS (three base64url segments)."""
-    return bool(COMPACT_JWS_PATTERN.fullmatch(text))
+    return isinstance(text, str) and bool(COMPACT_JWS_PATTERN.fullmatch(text))
 
 
 def loads_json(raw: bytes | str, *, what: str) -> Any:
@@ -173,6 +173,8 @@ def sign_vc_jwt(credential: dict[str, Any], *, signer: Signer, form: JwtForm = "
     The registered claims are derived from the credential (iss, sub, jti, nbf, exp),
     so the token passes ``verify_vc_jwt``'s claim checks by construction.
     """
+    if not isinstance(credential, dict):
+        raise JwtError("only a JSON object can be signed as a VC-JWT", code="jwt_not_json")
     if signer.algorithm != "Ed25519":
         raise JwtAlgorithmRefusedError(f"VC-JWT signing here is EdDSA only, not {signer.algorithm}", path="alg")
     if form not in ("vc-jwt-1.1", "vc-jose-cose"):

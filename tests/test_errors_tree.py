@@ -36,6 +36,8 @@ from credentials import (
     secretbox,
     statuslist,
     strictjson,
+    suites,
+    vcdm,
     vcjwt,
 )
 from credentials.errors import CredentialError
@@ -160,6 +162,18 @@ RAISES: dict[str, Callable[[], Any]] = {
     "add_proof_naive_created": lambda: dataintegrity.add_proof(SIGNED, signer=PAIR, loader=LOADER, created=datetime(2026, 1, 1)),
     "add_proof_year_1_plus_one": lambda: dataintegrity.add_proof(
         SIGNED, signer=PAIR, loader=LOADER, created=datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1)))),
+    # documents of the wrong JSON type, as a presentation or a server may hand them over
+    "canonicalize_list": lambda: canonical.canonicalize([SIGNED], loader=LOADER),
+    "canonicalize_none": lambda: canonical.canonicalize(None, loader=LOADER),  # type: ignore[arg-type]
+    "undefined_terms_string": lambda: canonical.find_undefined_terms("doc", loader=LOADER),  # type: ignore[arg-type]
+    "add_proof_list": lambda: dataintegrity.add_proof([SIGNED], signer=PAIR, loader=LOADER, created=NOW),  # type: ignore[arg-type]
+    "verify_proof_proof_number": lambda: dataintegrity.verify_proof(SIGNED, 5, loader=LOADER, resolver=resolver.KeyResolver()),  # type: ignore[arg-type]
+    "verify_proof_document_list": lambda: dataintegrity.verify_proof([SIGNED], PROOF, loader=LOADER, resolver=resolver.KeyResolver()),  # type: ignore[arg-type]
+    "sign_vc_jwt_list": lambda: vcjwt.sign_vc_jwt([SIGNED], signer=PAIR),  # type: ignore[arg-type]
+    "sign_jws_payload_list": lambda: jws.sign_compact_jws({}, [1], signer=PAIR),  # type: ignore[arg-type]
+    "sign_jws_payload_nan": lambda: jws.sign_compact_jws({}, {"iat": float("nan")}, signer=PAIR),
+    "jws_header_list": lambda: jws.check_eddsa_header([]),  # type: ignore[arg-type]
+    "hash_email_number": lambda: ob3.hash_email(5, "salt"),  # type: ignore[arg-type]
     # sealed secrets
     "sealed_wrong_passphrase": lambda: secretbox.open_sealed(
         secretbox.seal(b"s", "a", params=secretbox.Argon2Params(1, 64, 1)), "b"),
@@ -243,6 +257,9 @@ NEVER_RAISES: dict[str, Callable[[], Any]] = {
     "verify_presentation_of_deep": lambda: verify({"@context": [VC_V2], "type": ["VerifiablePresentation"],
                                                    "verifiableCredential": [_deep(5000)]}, VerifyOptions(now=NOW)),
     "validate_credential_list": lambda: ob3.validate_credential([1]),
+    "proofs_of_a_list": lambda: dataintegrity.proofs_of([SIGNED]),  # type: ignore[arg-type]
+    "find_suite_of_a_string": lambda: suites.find_suite("proof"),  # type: ignore[arg-type]
+    "issuer_id_of_a_list": lambda: vcdm.issuer_id([SIGNED]),  # type: ignore[arg-type]
     "check_status_bad_list": lambda: status.check_status(
         {**SIGNED, "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation",
                                         "statusListIndex": "3", "statusListCredential": "https://s.example/1"}},
