@@ -13,5 +13,10 @@ Module map (features take an ``IssuerNode``; handlers only translate HTTP):
   (users, bearer tokens, roles), ``images``.
 - HTTP: ``app.create_app`` (problem+json for ``IssuerError``), ``state`` (app keys),
   ``routes/<family>.py`` each with ``setup(app)``, listed in ``app.ROUTE_FAMILIES``.
+- Delivery (OpenID4VCI 1.0, pre-authorized code): ``awards`` (``create_award``: an award waiting to be
+  claimed, its offer URL, the offer email queued; ``storage/awards.py`` its table family), ``oid4vci``
+  (metadata, offer, token, nonce, credential; OAuth-shaped ``OAuthError``), ``outbox`` (sends queued
+  mail over SMTP with ``--smtp``), ``downloads`` (JSON / baked PNG / SVG, HMAC link or operator),
+  ``cli_offer`` (``satchel issuer offer``); routes ``oid4vci``, ``delivery`` (QR, downloads), ``api_awards``.
 - ``cli.add_parser``: ``satchel issuer …`` (registered by satchel/cli.py; nothing here imports satchel).
 """

@@ -13,6 +13,8 @@ call the same functions):
     badge         facts filed with a credential (issuer, name, image, tags, dates, status URLs), content hash
     importing     verify + addressed-to-account + store once; the per-item import report
     standing      a credential's state (valid/expired/revoked/...) from a verification report
+    oid4vci_client OpenID4VCI 1.0 pre-authorized flow against an issuer (bounded HTTP, holder-key proof JWT)
+    receiving     redeem an offer for an account and import what it gives (POST /api/credentials {"offer"})
     holdings      list/filter/paginate, read, delete held credentials
     presenting    the share presentation: built, signed (authentication, challenge, domain), verified
     shares        share links: create, list, revoke, open (404/410), rebuild after changes
