@@ -10,7 +10,8 @@ Module map (features take an ``IssuerNode``; handlers only translate HTTP):
   ``migrations.MIGRATIONS`` (append-only).
 - Features: ``achievements``, ``issuing`` (``issue_batch`` / ``issue_credential`` /
   ``check_requests``), ``statuslists`` (published list, ``change_status``), ``accounts``
-  (users, bearer tokens, roles), ``images``.
+  (users, bearer tokens, roles), ``images``; ``bulk_csv`` (the bulk CSV format, row checks) and
+  ``bulk`` (the resumable bulk runner, ``storage/bulk.py`` its jobs), ``cli_bulk`` (``satchel issuer bulk``).
 - HTTP: ``app.create_app`` (problem+json for ``IssuerError``), ``state`` (app keys),
   ``routes/<family>.py`` each with ``setup(app)``, listed in ``app.ROUTE_FAMILIES``.
 - Delivery (OpenID4VCI 1.0, pre-authorized code): ``awards`` (``create_award``: an award waiting to be

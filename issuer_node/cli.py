@@ -122,6 +122,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
     add_offer_parser(cmds, guarded=_guarded, data_dir=_data_dir)
 
+    from .cli_bulk import add_bulk_parser
+
+    add_bulk_parser(cmds, guarded=_guarded, data_dir=_data_dir, passphrase=_passphrase)
+
     for action, verb in (("revoke", "revoke (for good)"), ("suspend", "suspend"), ("unsuspend", "lift a suspension of")):
         p = cmds.add_parser(action, help=f"{verb} a credential",
                             description=f"{verb.capitalize()} a credential, with a reason. The serving node publishes "

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from .applications import ApplicationStore
 from .awards import AwardStore
+from .bulk import BulkStore
 from .records import (Achievement, CredentialRecord, NewCredential, Organization, OutboxMessage, Role,
                       StatusList, StatusPurpose, StatusSlot, User)
 
@@ -143,5 +144,6 @@ class AccountStore(Protocol):
     def mark_sent(self, message_id: int, *, at: datetime) -> None: ...
 
 
-class IssuerStore(BaseStore, CatalogStore, RegisterStore, AccountStore, AwardStore, ApplicationStore, Protocol):
+class IssuerStore(BaseStore, CatalogStore, RegisterStore, AccountStore, AwardStore, ApplicationStore, BulkStore,
+                  Protocol):
     """The whole storage interface of one issuer node."""

@@ -224,11 +224,39 @@ def _m003_applications(conn: sqlite3.Connection) -> None:
 """)
 
 
+def _m004_bulk(conn: sqlite3.Connection) -> None:
+    # Bulk CSV jobs keyed by the file's sha256, one outcome per data row (storage/bulk.py). A row's outcome is
+    # written in the transaction of its credential; (job_id, row) as the key is "never twice for one row".
+    run_script(conn, """
+    CREATE TABLE bulk_jobs (
+        id TEXT PRIMARY KEY,
+        filename TEXT NOT NULL,
+        rows INTEGER NOT NULL CHECK (rows >= 0),
+        created TEXT NOT NULL,
+        finished TEXT
+    );
+    CREATE TABLE bulk_rows (
+        job_id TEXT NOT NULL REFERENCES bulk_jobs(id),
+        row INTEGER NOT NULL CHECK (row >= 1),
+        state TEXT NOT NULL CHECK (state IN ('issued', 'offer sent', 'refused')),
+        reason TEXT,
+        col TEXT,
+        credential_key TEXT UNIQUE REFERENCES credentials(key),
+        award_id TEXT UNIQUE REFERENCES awards(id),
+        offer_url TEXT,
+        PRIMARY KEY (job_id, row),
+        CHECK (state != 'issued' OR credential_key IS NOT NULL),
+        CHECK (state != 'offer sent' OR award_id IS NOT NULL)
+    );
+""")
+
+
 MIGRATIONS: list[Migration] = [
     (1, "initial: settings, organization, images, achievements, credentials, status lists, users, tokens, outbox",
      _m001_initial),
     (2, "awards waiting to be claimed; OpenID4VCI access tokens and nonces", _m002_awards),
     (3, "applications for achievements: rounds of evidence, files, decisions", _m003_applications),
+    (4, "bulk CSV jobs and the outcome of each of their rows", _m004_bulk),
 ]
 
 

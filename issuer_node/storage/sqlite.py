@@ -25,6 +25,7 @@ from sqlite_utils import Database
 
 from .applications import SqliteApplicationStore
 from .awards import SqliteAwardStore
+from .bulk import SqliteBulkStore
 from .migrations import apply_migrations, current_version
 from .records import (Achievement, Alignment, CredentialRecord, EvidencePolicy, NewCredential, Organization,
                       OutboxMessage, Role, StatusList, StatusPurpose, StatusSlot, User)
@@ -47,7 +48,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-class SqliteIssuerStore(SqliteAwardStore, SqliteApplicationStore):
+class SqliteIssuerStore(SqliteAwardStore, SqliteApplicationStore, SqliteBulkStore):
     """``IssuerStore`` on one SQLite file. Safe to share between the loop thread and executor threads."""
 
     def __init__(self, path: Path) -> None:
