@@ -145,7 +145,7 @@ class ToRdf:
                 raw_id = value
             elif expanded is None:
                 raise Unsupported(f"term {key!r} mapped to null")
-            elif expanded[0] == "@":
+            elif expanded[:1] == "@":
                 raise Unsupported(f"keyword {expanded} in a node object")
             else:
                 properties.append((key, term, expanded, value))
@@ -154,7 +154,7 @@ class ToRdf:
         for name in types:
             # Types are expanded with the context before type-scoped contexts (step 13.4.4.4).
             iri = type_ctx.expand_iri(name, vocab=True)
-            if iri is None or iri[0] == "@":
+            if iri is None or iri[:1] == "@":
                 raise Unsupported(f"type {name!r}")
             if iri.startswith(UNDEFINED_VOCAB):
                 self.undefined_types.add(iri[_UNDEFINED_LEN:])
@@ -331,10 +331,10 @@ class ToRdf:
 
 def _keyword(ctx: ActiveContext, key: str) -> str | None:
     """The keyword a key stands for (itself or an alias), without expanding other keys."""
-    if key[0] == "@":
+    if key[:1] == "@":
         return key
     term = ctx.terms.get(key)
-    if term is not None and term.iri is not None and term.iri[0] == "@":
+    if term is not None and term.iri is not None and term.iri[:1] == "@":
         return term.iri
     return None
 
