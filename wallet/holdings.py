@@ -9,6 +9,7 @@ it (``shares.rebuild_share``), and a link left with nothing is revoked.
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from typing import Any
 
 from .context import Wallet
@@ -50,7 +51,7 @@ def credential_document(record: CredentialRecord) -> dict[str, Any] | str:
 
 
 def parse_query(params: dict[str, str]) -> CredentialQuery:
-    """Read ``issuer``, ``tag``, ``q``, ``limit`` and ``cursor`` query parameters (400 for bad numbers)."""
+    """Read ``issuer``, ``tag``, ``q``, ``from``, ``until`` (dates of issue), ``limit`` and ``cursor`` (400 when bad)."""
     try:
         limit = int(params.get("limit", "50"))
         cursor = int(params["cursor"]) if params.get("cursor") else None
@@ -58,8 +59,25 @@ def parse_query(params: dict[str, str]) -> CredentialQuery:
         raise Refused("limit and cursor must be integers", code="bad_query") from None
     if not 1 <= limit <= MAX_LIMIT:
         raise Refused(f"limit must be between 1 and {MAX_LIMIT}", code="bad_query")
+    issued_from = _day(params.get("from"), "from")
+    until = _day(params.get("until"), "until")
     return CredentialQuery(issuer=params.get("issuer") or None, tag=params.get("tag") or None,
-                           text=params.get("q") or None, limit=limit, cursor=cursor)
+                           text=params.get("q") or None, limit=limit, cursor=cursor,
+                           issued_from=issued_from.isoformat() if issued_from else None,
+                           issued_before=(until + timedelta(days=1)).isoformat() if until else None)
+
+
+def _day(value: str | None, name: str) -> date | None:
+    """A ``from``/``until`` filter: a calendar date (YYYY-MM-DD) of the credential's validFrom, UTC."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Refused(f"{name} must be a date such as 2026-09-01", code="bad_query") from None
 
 
 def list_credentials(wallet: Wallet, account: AccountRecord, query: CredentialQuery) -> dict[str, Any]:

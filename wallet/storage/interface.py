@@ -25,6 +25,8 @@ class CredentialQuery:
     issuer: str | None = None         # exact issuer id
     tag: str | None = None            # exact tag
     text: str | None = None           # case-insensitive substring of name, issuer, description, tags
+    issued_from: str | None = None    # validFrom on or after this ISO 8601 date or date-time (text order)
+    issued_before: str | None = None  # validFrom before this ISO 8601 date or date-time (text order)
     limit: int = 50
     cursor: int | None = None         # the ``seq`` after which the page starts (newest first)
 

@@ -186,6 +186,12 @@ class SqliteWalletStore:
         elif text:
             where.append("c.search LIKE ? ESCAPE '\\'")
             params.append("%" + _like_escape(text) + "%")
+        if query.issued_from is not None:
+            where.append("c.valid_from >= ?")
+            params.append(query.issued_from)
+        if query.issued_before is not None:
+            where.append("c.valid_from < ?")
+            params.append(query.issued_before)
         if query.cursor is not None:
             where.append(f"{order} < ?")
             params.append(query.cursor)

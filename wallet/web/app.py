@@ -17,6 +17,8 @@ from webbase.templates import setup_templates
 from ..context import Wallet
 from ..statusrefresh import refresh_forever
 from . import api_accounts, api_credentials, api_portability, api_shares
+from . import pages_account, pages_auth, pages_credentials, pages_receive, pages_shares
+from .pages_common import setup_page_sessions
 from .errors import wallet_error_middleware
 from .keys import LOGIN_LIMIT, REFRESH_WAKE, SIGNUP_LIMIT, WALLET
 
@@ -35,6 +37,9 @@ def create_app(wallet: Wallet, *, background_refresh: bool = True) -> web.Applic
     setup_templates(app, "wallet.web")
     for module in (api_accounts, api_credentials, api_shares, api_portability):
         module.add_routes(app)
+    setup_page_sessions(app)  # the learner pages: session cookie and CSRF of the wallet's own names
+    for pages in (pages_auth, pages_account, pages_credentials, pages_receive, pages_shares):
+        pages.add_routes(app)
     add_openapi_route(app, title="Satchel wallet", version=VERSION)
     if background_refresh:
         app.cleanup_ctx.append(_refresh_task)

@@ -1,0 +1,387 @@
+"""The learner's pages end to end: a real wallet on 127.0.0.1, real SQLite, a cookie-keeping client.
+
+Everything goes through the HTML forms a learner without JavaScript would use:
+sign up, log in, confirm an email, upload signed credentials, see them grouped
+by issuer with their status line, share, see the share page, revoke (410).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import aiohttp
+
+from credentials.keys import generate_key_pair
+from wallet.qr import read_qr_text
+from wallet.testing import confirmation_link, running_wallet
+from wallet_pages_support import Learner, csrf_of, did_on, files as _files, make_badge, share_id_of as _share_id
+
+
+async def test_sign_up_confirm_upload_list_share_revoke(tmp_path: Path) -> None:
+    issuer = generate_key_pair()
+    async with running_wallet(tmp_path / "w") as w:
+        ann = Learner(w.url)
+        try:
+            # Sign up: a session cookie of the wallet's own name, HttpOnly and SameSite.
+            signed_up = await ann.sign_up("ann@example.org")
+            assert signed_up.location == "/account?welcome=1"
+            cookie = ";".join(signed_up.headers.getall("Set-Cookie"))
+            assert "satchel_wallet_session=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+            account_page = await ann.get("/account")
+            assert account_page.status == 200 and "Not confirmed yet" in account_page.text
+            did = did_on(account_page.text)
+
+            # Log out, then log back in.
+            out = await ann.post("/logout", {}, form_page="/account")
+            assert out.status == 303 and (await ann.get("/account")).status == 303
+            wrong = await ann.log_in("ann@example.org", "not the password")
+            assert wrong.status == 401 and "do not match" in wrong.text
+            logged_in = await ann.log_in("ann@example.org")
+            assert logged_in.status == 303 and logged_in.location == "/credentials"
+
+            # Add a second email and confirm it through the link in the outbox.
+            added = await ann.post("/account/emails", {"email": "ann@district.example"}, form_page="/account")
+            assert added.status == 303
+            after = await ann.get(added.location or "")
+            assert "A confirmation link was sent to ann@district.example" in after.text
+            async with ann.http.get(confirmation_link(w.wallet, "ann@district.example")) as r:
+                assert r.status == 200
+            emails = (await ann.get("/account")).text
+            row = re.search(r"<td>ann@district.example</td>\s*<td>(.*?)</td>", emails, re.S)
+            assert row and "Confirmed" in row.group(1)
+
+            # Upload two signed credential files in one form: one to the did (with a status list the
+            # wallet has not fetched yet), one to the newly confirmed email (with evidence).
+            to_did = make_badge(issuer, did=did, name="Fractions", status_url="https://lists.example.org/1")
+            to_email = make_badge(issuer, email="ann@district.example", name="Geometry",
+                                  evidence=[{"id": "https://portfolio.example.org/ann/geometry",
+                                             "type": ["Evidence"], "name": "Lesson video",
+                                             "narrative": "Taught the class about angles."}])
+            report = await ann.post("/receive/files", _files(("fractions.json", to_did), ("geometry.json", to_email)),
+                                    form_page="/receive")
+            assert report.status == 201, report.text[:800]
+            assert "2 added, 0 already in your wallet, 0 not added" in report.text
+            # The same file again: already held, nothing stored twice.
+            again = await ann.post("/receive/files", _files(("again.json", to_did)), form_page="/receive")
+            assert again.status == 200 and "Already in your wallet" in again.text and "0 added" in again.text
+
+            listing = (await ann.get("/credentials")).text
+            assert "2 badges in your wallet" in listing
+            group = re.search(r'<section class="issuer-group".*?</section>', listing, re.S)
+            assert group and "Riverside District" in group.group(0) and "claimed by the credential" in group.group(0)
+            assert "Fractions" in group.group(0) and "Geometry" in group.group(0)
+            # Never "not revoked" without a verified list: the status line says it was not checked.
+            assert "revocation status not checked since" in listing
+            assert "not revoked" not in listing
+            assert "its issuer publishes no status list" in listing
+            assert 'href="https://portfolio.example.org/ann/geometry"' in listing and "Lesson video" in listing
+
+            ids = re.findall(r'<a href="/credentials/([0-9a-f]{32})">Fractions</a>', listing)
+            assert ids
+            detail = await ann.get(f"/credentials/{ids[0]}")
+            assert detail.status == 200 and did in detail.text and "revocation status not checked since" in detail.text
+
+            # Share it through the form: a link with an expiry and a note.
+            expires = (datetime.now(timezone.utc) + timedelta(days=7)).date().isoformat()
+            chooser = await ann.get(f"/shares/new?credential={ids[0]}")
+            assert f'value="{ids[0]}" checked' in chooser.text
+            made = await ann.post("/shares", [("credential", ids[0]), ("expires", expires),
+                                              ("note", "For the hiring committee")], form_page="/shares/new")
+            assert made.status == 303, made.text[:500]
+            share_id = _share_id(made.location or "")
+            links = (await ann.get(made.location or "")).text
+            assert f"This link works until {expires}T23:59:59Z." in links
+            url = re.search(r'<a class="share-url" href="([^"]+)"', links)
+            assert url and url.group(1).startswith(w.url + "/s/")
+            share_url = url.group(1)
+
+            # The QR code image carries exactly the link.
+            status, png, kind = await ann.get_bytes(f"/shares/{share_id}/qr.png")
+            assert status == 200 and kind == "image/png" and read_qr_text(png) == share_url
+
+            async with aiohttp.ClientSession() as employer:
+                async with employer.get(share_url) as r:
+                    page = await r.text()
+                    assert r.status == 200 and "Fractions" in page and "For the hiring committee" in page
+                    assert f"This link works until {expires}T23:59:59Z." in page
+                    assert "This badge has no end date." in page
+            links = (await ann.get("/shares")).text
+            assert re.search(r'<dd class="views">1</dd>', links)
+
+            revoked = await ann.post(f"/shares/{share_id}/revoke", {}, form_page="/shares")
+            assert revoked.status == 303
+            assert "Revoked on" in (await ann.get("/shares")).text
+            async with aiohttp.ClientSession() as employer:
+                async with employer.get(share_url) as r:
+                    assert r.status == 410 and "Fractions" not in await r.text()
+        finally:
+            await ann.close()
+
+
+async def test_refused_items_are_reported_in_plain_words_and_not_stored(tmp_path: Path) -> None:
+    issuer = generate_key_pair()
+    async with running_wallet(tmp_path / "w") as w:
+        ann = Learner(w.url)
+        try:
+            await ann.sign_up("ann@example.org")
+            did = did_on((await ann.get("/account")).text)
+            tampered = make_badge(issuer, did=did, name="Fractions")
+            tampered["credentialSubject"]["achievement"]["name"] = "Calculus"
+            someone_else = make_badge(issuer, did=generate_key_pair().did, name="Not mine")
+            unconfirmed = make_badge(issuer, email="ann@elsewhere.example", name="Other address")
+            report = await ann.post("/receive/files", _files(("tampered.json", tampered), ("other.json", someone_else),
+                                                             ("email.json", unconfirmed), ("junk.txt", b"hello")),
+                                    form_page="/receive")
+            assert report.status == 200 and "0 added, 0 already in your wallet, 4 not added" in report.text
+            refused = re.search(r'<ul class="report-refused">.*?</section>', report.text, re.S)
+            assert refused
+            text = refused.group(0)
+            assert "tampered.json" in text and "proof:" in text
+            assert "other.json" in text and "not this account&#39;s holder did" in text
+            assert "email.json" in text and "confirmed emails" in text
+            assert "junk.txt" in text
+            assert "Your wallet is empty" in (await ann.get("/credentials")).text
+        finally:
+            await ann.close()
+
+
+async def test_forms_without_the_csrf_token_are_refused(tmp_path: Path) -> None:
+    issuer = generate_key_pair()
+    async with running_wallet(tmp_path / "w") as w:
+        ann = Learner(w.url)
+        try:
+            # Anonymous forms need the pre-session token too.
+            assert (await ann.post("/signup", {"email": "x@example.org", "password": "long enough pw",
+                                               "password_again": "long enough pw"}, csrf=False)).status == 403
+            await ann.sign_up("ann@example.org")
+            did = did_on((await ann.get("/account")).text)
+            refused = await ann.post("/account/emails", {"email": "b@example.org"}, csrf=False)
+            assert refused.status == 403 and "did not come from this site" in refused.text
+            wrong = await ann.post("/account/emails", {"email": "b@example.org", "csrf_token": "forged"}, csrf=False)
+            assert wrong.status == 403
+            upload = await ann.post("/receive/files", _files(("a.json", make_badge(issuer, did=did))), csrf=False)
+            assert upload.status == 403
+            assert w.wallet.store.count_credentials(w.wallet.store.account_by_did(did).id) == 0  # type: ignore[union-attr]
+            assert "b@example.org" not in (await ann.get("/account")).text
+            assert (await ann.post("/logout", {}, csrf=False)).status == 403
+            assert (await ann.get("/account")).status == 200  # still signed in
+        finally:
+            await ann.close()
+
+
+async def test_another_account_cannot_see_or_touch_the_first_ones_pages(tmp_path: Path) -> None:
+    issuer = generate_key_pair()
+    async with running_wallet(tmp_path / "w") as w:
+        ann, bob = Learner(w.url), Learner(w.url)
+        try:
+            await ann.sign_up("ann@example.org")
+            did = did_on((await ann.get("/account")).text)
+            await ann.post("/receive/files", _files(("a.json", make_badge(issuer, did=did, name="Ann's secret badge"))),
+                           form_page="/receive")
+            cred = re.findall(r'/credentials/([0-9a-f]{32})"', (await ann.get("/credentials")).text)[0]
+            made = await ann.post("/shares", [("credential", cred)], form_page="/shares/new")
+            share = _share_id(made.location or "")
+
+            await bob.sign_up("bob@example.org")
+            for path in (f"/credentials/{cred}", f"/credentials/{cred}/delete", f"/shares/{share}/qr.png"):
+                page = await bob.get(path)
+                assert page.status == 404, path
+                assert "secret badge" not in page.text
+            assert (await bob.post(f"/credentials/{cred}/delete", {}, form_page="/credentials")).status == 404
+            assert (await bob.post(f"/shares/{share}/revoke", {}, form_page="/shares")).status == 404
+            assert (await bob.post("/shares", [("credential", cred)], form_page="/shares/new")).status == 404
+            for path in ("/credentials", "/shares", "/account", f"/shares/new?credential={cred}"):
+                page = await bob.get(path)
+                assert page.status == 200 and "secret badge" not in page.text and did not in page.text, path
+            # Ann's things are untouched.
+            assert (await ann.get(f"/credentials/{cred}")).status == 200
+            assert "Revoked on" not in (await ann.get("/shares")).text
+        finally:
+            await ann.close()
+            await bob.close()
+
+
+async def test_script_in_an_achievement_name_is_escaped_everywhere(tmp_path: Path) -> None:
+    issuer = generate_key_pair()
+    evil = '<script>alert("x")</script>'
+    async with running_wallet(tmp_path / "w") as w:
+        ann = Learner(w.url)
+        try:
+            await ann.sign_up("ann@example.org")
+            did = did_on((await ann.get("/account")).text)
+            badge = make_badge(issuer, did=did, name=evil, issuer_name=f"District {evil}", tags=[evil])
+            report = await ann.post("/receive/files", _files((f"{evil}.json", badge)), form_page="/receive")
+            assert report.status == 201
+            listing = (await ann.get("/credentials")).text
+            cred = re.findall(r'/credentials/([0-9a-f]{32})"', listing)[0]
+            made = await ann.post("/shares", [("credential", cred), ("note", evil)], form_page="/shares/new")
+            share_url = re.search(r'<a class="share-url" href="([^"]+)"', (await ann.get(made.location or "")).text)
+            assert share_url
+            async with aiohttp.ClientSession() as employer, employer.get(share_url.group(1)) as r:
+                share_page = await r.text()
+            pages = {"report": report.text, "list": listing, "detail": (await ann.get(f"/credentials/{cred}")).text,
+                     "delete": (await ann.get(f"/credentials/{cred}/delete")).text,
+                     "chooser": (await ann.get(f"/shares/new?credential={cred}")).text,
+                     "links": (await ann.get("/shares")).text, "share": share_page}
+            for name, text in pages.items():
+                assert "<script" not in text, name
+                assert "&lt;script&gt;" in text, name
+        finally:
+            await ann.close()
+
+
+async def test_filters_by_search_words_issuer_tag_and_date(tmp_path: Path) -> None:
+    riverside, hillcrest = generate_key_pair(), generate_key_pair()
+    now = datetime.now(timezone.utc)
+    async with running_wallet(tmp_path / "w") as w:
+        ann = Learner(w.url)
+        try:
+            await ann.sign_up("ann@example.org")
+            did = did_on((await ann.get("/account")).text)
+            badges = [
+                make_badge(riverside, did=did, name="Fractions", tags=["math"], valid_from=now - timedelta(days=400)),
+                make_badge(riverside, did=did, name="Poetry", tags=["literacy"], valid_from=now - timedelta(days=10)),
+                make_badge(hillcrest, did=did, name="Robotics", issuer_name="Hillcrest Schools", tags=["stem", "math"],
+                           valid_from=now - timedelta(days=2)),
+            ]
+            report = await ann.post("/receive/files", _files(*[(f"{i}.json", b) for i, b in enumerate(badges)]),
+                                    form_page="/receive")
+            assert "3 added" in report.text
+
+            async def names(query: str) -> set[str]:
+                page = await ann.get("/credentials" + query)
+                assert page.status == 200, page.text[:300]
+                return set(re.findall(r'<a href="/credentials/[0-9a-f]{32}">([^<]+)</a>', page.text))
+
+            assert await names("") == {"Fractions", "Poetry", "Robotics"}
+            assert await names("?q=poet") == {"Poetry"}
+            assert await names("?tag=math") == {"Fractions", "Robotics"}
+            assert await names(f"?issuer={hillcrest.did}") == {"Robotics"}
+            assert await names(f"?issuer={riverside.did}&tag=math") == {"Fractions"}
+            week_ago = (now - timedelta(days=7)).date().isoformat()
+            assert await names(f"?from={week_ago}") == {"Robotics"}
+            month_ago = (now - timedelta(days=30)).date().isoformat()
+            assert await names(f"?until={month_ago}") == {"Fractions"}
+            assert await names("?q=nothing+like+this") == set()
+            # Two issuers: two groups, each with its own heading.
+            listing = (await ann.get("/credentials")).text
+            assert listing.count('<section class="issuer-group"') == 2 and "Hillcrest Schools" in listing
+            bad = await ann.get("/credentials?from=yesterday")
+            assert bad.status == 400 and "From must be a date such as" in bad.text
+        finally:
+            await ann.close()
+
+
+async def test_delete_asks_first_then_removes_the_badge(tmp_path: Path) -> None:
+    issuer = generate_key_pair()
+    async with running_wallet(tmp_path / "w") as w:
+        ann = Learner(w.url)
+        try:
+            await ann.sign_up("ann@example.org")
+            did = did_on((await ann.get("/account")).text)
+            await ann.post("/receive/files", _files(("a.json", make_badge(issuer, did=did, name="Fractions"))),
+                           form_page="/receive")
+            cred = re.findall(r'/credentials/([0-9a-f]{32})"', (await ann.get("/credentials")).text)[0]
+            confirm = await ann.get(f"/credentials/{cred}/delete")
+            assert confirm.status == 200 and "Yes, delete this badge" in confirm.text
+            assert (await ann.get(f"/credentials/{cred}")).status == 200  # asking deleted nothing
+            done = await ann.post(f"/credentials/{cred}/delete", {}, form_page=f"/credentials/{cred}/delete")
+            assert done.status == 303 and done.location == "/credentials?deleted=1"
+            assert (await ann.get(f"/credentials/{cred}")).status == 404
+            assert "Your wallet is empty" in (await ann.get("/credentials")).text
+        finally:
+            await ann.close()
+
+
+async def test_export_and_import_through_the_pages_round_trip(tmp_path: Path) -> None:
+    issuer = generate_key_pair()
+    async with running_wallet(tmp_path / "one") as first, running_wallet(tmp_path / "two") as second:
+        ann = Learner(first.url)
+        again = Learner(second.url)
+        try:
+            await ann.sign_up("ann@example.org")
+            did = did_on((await ann.get("/account")).text)
+            await ann.post("/receive/files", _files(("a.json", make_badge(issuer, did=did, name="Fractions")),
+                                                    ("b.json", make_badge(issuer, did=did, name="Poetry"))),
+                           form_page="/receive")
+            short = await ann.post("/account/export", {"passphrase": "short", "passphrase_again": "short"},
+                                   form_page="/account")
+            assert short.status == 400 and "at least 8 characters" in short.text
+            status, blob, headers = await ann.post_bytes("/account/export", {
+                "passphrase": "a long passphrase", "passphrase_again": "a long passphrase"}, form_page="/account")
+            assert status == 200 and "attachment" in headers["Content-Disposition"]
+
+            def upload(passphrase: str) -> aiohttp.FormData:
+                form = aiohttp.FormData()
+                form.add_field("file", blob, filename="satchel-wallet-export.satchel",
+                               content_type="application/octet-stream")
+                form.add_field("passphrase", passphrase)
+                return form
+
+            wrong = await again.post("/import", upload("not the passphrase"), form_page="/import")
+            assert wrong.status == 400 and "does not open" in wrong.text
+            assert second.wallet.store.account_by_did(did) is None
+            restored = await again.post("/import", upload("a long passphrase"), form_page="/import")
+            assert restored.status == 303 and restored.location == "/credentials?imported=1", restored.text[:500]
+            listing = (await again.get("/credentials?imported=1")).text
+            assert "Your wallet was imported" in listing and "Fractions" in listing and "Poetry" in listing
+            assert did_on((await again.get("/account")).text) == did
+            # The restored account keeps its password.
+            await again.post("/logout", {}, form_page="/account")
+            assert (await again.log_in("ann@example.org")).status == 303
+        finally:
+            await ann.close()
+            await again.close()
+
+
+async def test_login_is_rate_limited(tmp_path: Path) -> None:
+    async with running_wallet(tmp_path / "w") as w:
+        ann = Learner(w.url)
+        try:
+            await ann.sign_up("ann@example.org")
+            await ann.post("/logout", {}, form_page="/account")
+            statuses = [(await ann.log_in("ann@example.org", "wrong password")).status for _ in range(11)]
+            assert statuses[:10] == [401] * 10 and statuses[10] == 429
+            limited = await ann.log_in("ann@example.org")
+            assert limited.status == 429 and "Too many attempts" in limited.text
+        finally:
+            await ann.close()
+
+
+async def test_pages_have_labelled_inputs_and_one_h1(tmp_path: Path) -> None:
+    issuer = generate_key_pair()
+    async with running_wallet(tmp_path / "w") as w:
+        ann = Learner(w.url)
+        try:
+            for path in ("/login", "/signup", "/import"):
+                _check_accessible(path, (await ann.get(path)).text)
+            await ann.sign_up("ann@example.org")
+            did = did_on((await ann.get("/account")).text)
+            await ann.post("/receive/files", _files(("a.json", make_badge(issuer, did=did))), form_page="/receive")
+            cred = re.findall(r'/credentials/([0-9a-f]{32})"', (await ann.get("/credentials")).text)[0]
+            await ann.post("/shares", [("credential", cred)], form_page="/shares/new")
+            for path in ("/account", "/receive", "/credentials", f"/credentials/{cred}", f"/credentials/{cred}/delete",
+                         "/shares", "/shares/new"):
+                page = await ann.get(path)
+                assert page.status == 200, path
+                _check_accessible(path, page.text)
+                csrf_of(page.text)  # every page with a form carries the token
+        finally:
+            await ann.close()
+
+
+def _check_accessible(path: str, text: str) -> None:
+    assert text.count("<h1") == 1, path
+    levels = [int(level) for level in re.findall(r"<h([1-6])", text)]
+    assert all(b - a <= 1 for a, b in zip(levels, levels[1:])), (path, levels)
+    labels = set(re.findall(r'<label for="([^"]+)"', text))
+    for tag in re.findall(r"<(?:input|textarea|select)\b[^>]*>", text):
+        if 'type="hidden"' in tag:
+            continue
+        match = re.search(r'id="([^"]+)"', tag)
+        assert match and match.group(1) in labels, (path, tag)
+    for img in re.findall(r"<img\b[^>]*>", text):
+        assert re.search(r'alt="[^"]+"', img), (path, img)

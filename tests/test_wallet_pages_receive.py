@@ -1,0 +1,101 @@
+"""Receiving on the learner pages: a pasted OpenID4VCI offer, a picture of its QR code, and the errors.
+
+A real issuer node and a real wallet run on 127.0.0.1; the learner uses only the
+receive page's forms. The QR picture is a PNG made with segno and read back on
+the server (zxing-cpp), as a phone's camera upload would be.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import aiohttp
+from PIL import Image
+
+from issuer_node.awards import create_award
+from oid4vci_harness import running_stack
+from wallet_pages_support import Learner
+from webbase.qr import qr_png
+
+
+def _picture(data: bytes, filename: str = "photo.png", tx_code: str | None = None) -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    form.add_field("image", data, filename=filename, content_type="image/png")
+    if tx_code is not None:
+        form.add_field("tx_code", tx_code)
+    return form
+
+
+def _photo_of(png: bytes) -> bytes:
+    """The QR code as a camera might see it: a JPEG, larger, on a grey background."""
+    code = Image.open(io.BytesIO(png)).convert("L")
+    photo = Image.new("L", (code.width * 3, code.height * 2), 170)
+    photo.paste(code, (code.width, code.height // 2))
+    out = io.BytesIO()
+    photo.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+async def test_a_pasted_offer_with_its_transaction_code_is_received(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        ana = Learner(stack.wallet.url)
+        try:
+            assert (await ana.log_in("ana@school.example")).status == 303
+            created = create_award(stack.node.store, achievement_id=stack.achievement_id, email="ana@school.example",
+                                   name=None, tx_code=True)
+            assert created.tx_code is not None
+            missing = await ana.post("/receive/offer", {"offer": created.offer_url}, form_page="/receive")
+            assert missing.status == 400 and "needs a transaction code" in missing.text
+            assert created.offer_url.replace("&", "&amp;") in missing.text  # the offer stays in the form
+            report = await ana.post("/receive/offer", {"offer": created.offer_url, "tx_code": created.tx_code},
+                                    form_page="/receive")
+            assert report.status == 201 and "1 added" in report.text, report.text[:800]
+            assert "Classroom Data Literacy" in report.text
+            listing = (await ana.get("/credentials")).text
+            assert "Classroom Data Literacy" in listing and "Riverside USD" in listing
+        finally:
+            await ana.close()
+
+
+async def test_a_picture_of_the_offer_qr_code_is_read_and_redeemed(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        ana = Learner(stack.wallet.url)
+        try:
+            await ana.log_in("ana@school.example")
+            first = create_award(stack.node.store, achievement_id=stack.achievement_id, email="ana@school.example",
+                                 name=None)
+            report = await ana.post("/receive/qr", _picture(qr_png(first.offer_url)), form_page="/receive")
+            assert report.status == 201 and "1 added" in report.text, report.text[:800]
+            second = create_award(stack.node.store, achievement_id=stack.achievement_id, email="ana@school.example",
+                                  name=None, tx_code=True)
+            photo = _photo_of(qr_png(second.offer_url))
+            report = await ana.post("/receive/qr", _picture(photo, "IMG_0001.jpg", second.tx_code),
+                                    form_page="/receive")
+            assert report.status == 201 and "1 added" in report.text, report.text[:800]
+            assert len(re.findall(r'<a href="/credentials/[0-9a-f]{32}">', (await ana.get("/credentials")).text)) == 2
+        finally:
+            await ana.close()
+
+
+async def test_pictures_without_an_offer_are_refused_with_the_reason(tmp_path: Path) -> None:
+    async with running_stack(tmp_path) as stack:
+        ana = Learner(stack.wallet.url)
+        try:
+            await ana.log_in("ana@school.example")
+            other = await ana.post("/receive/qr", _picture(qr_png("https://example.org/not-an-offer")),
+                                   form_page="/receive")
+            assert other.status == 400 and "does not hold a credential offer" in other.text
+            assert "https://example.org/not-an-offer" in other.text
+            not_image = await ana.post("/receive/qr", _picture(b"this is not a picture"), form_page="/receive")
+            assert not_image.status == 400 and "not an image" in not_image.text
+            blank = io.BytesIO()
+            Image.new("L", (300, 300), 255).save(blank, format="PNG")
+            nothing = await ana.post("/receive/qr", _picture(blank.getvalue()), form_page="/receive")
+            assert nothing.status == 400 and "No QR code could be read in the image" in nothing.text
+            bad_offer = await ana.post("/receive/offer", {"offer": "https://example.org/offer"}, form_page="/receive")
+            assert bad_offer.status == 400 and "openid-credential-offer://" in bad_offer.text
+            assert "Your wallet is empty" in (await ana.get("/credentials")).text
+        finally:
+            await ana.close()
