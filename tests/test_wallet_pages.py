@@ -7,7 +7,6 @@ by issuer with their status line, share, see the share page, revoke (410).
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -385,3 +384,53 @@ def _check_accessible(path: str, text: str) -> None:
         assert match and match.group(1) in labels, (path, tag)
     for img in re.findall(r"<img\b[^>]*>", text):
         assert re.search(r'alt="[^"]+"', img), (path, img)
+
+
+async def test_the_status_line_follows_refreshes_and_never_claims_more_than_was_checked(tmp_path: Path) -> None:
+    from aiohttp import web
+
+    from credentials.statuslist import new_status_list, set_status
+    from wallet.statusrefresh import refresh_status
+    from wallet.testing import signed_status_list
+    from webbase.testing import serving
+
+    issuer, impostor = generate_key_pair(), generate_key_pair()
+    bits = new_status_list()
+    served: dict[str, object] = {}
+    status_app = web.Application()
+
+    async def serve(request: web.Request) -> web.Response:
+        return web.json_response(served["list"])
+
+    status_app.router.add_get("/status/1", serve)
+    async with serving(status_app) as issuer_url, running_wallet(tmp_path / "w") as w:
+        list_url = issuer_url + "/status/1"
+        ann = Learner(w.url)
+        try:
+            await ann.sign_up("ann@example.org")
+            did = did_on((await ann.get("/account")).text)
+            await ann.post("/receive/files", _files(("a.json", make_badge(issuer, did=did, name="Revocable",
+                                                                          status_url=list_url))),
+                           form_page="/receive")
+            cred = re.findall(r'/credentials/([0-9a-f]{32})"', (await ann.get("/credentials")).text)[0]
+
+            served["list"] = signed_status_list(issuer, list_url, bits)
+            await refresh_status(w.wallet)
+            detail = (await ann.get(f"/credentials/{cred}")).text
+            assert re.search(r"<strong>Status:</strong> valid, as of \d{4}-\d\d-\d\dT", detail)
+
+            # A list signed by someone else does not verify: the line falls back to "not checked since".
+            set_status(bits, 3, 1)
+            served["list"] = signed_status_list(impostor, list_url, bits)
+            await refresh_status(w.wallet)
+            listing = (await ann.get("/credentials")).text
+            assert "valid, as of" in listing  # the last verified list still stands, with its date
+            assert "revoked" not in listing
+
+            served["list"] = signed_status_list(issuer, list_url, bits)
+            await refresh_status(w.wallet)
+            listing = (await ann.get("/credentials")).text
+            assert re.search(r"<strong>Status:</strong> revoked, as of \d{4}-", listing), listing
+            assert 'class="status status-revoked"' in listing
+        finally:
+            await ann.close()

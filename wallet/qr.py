@@ -32,13 +32,13 @@ def read_qr_text(data: bytes) -> str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=FORMATS)
-            width, height = image.size
+            opened = Image.open(io.BytesIO(data), formats=FORMATS)
+            width, height = opened.size
             if width * height > MAX_PIXELS:
                 raise Refused(f"the image is {width}x{height} pixels, more than this wallet reads",
                               code="qr_image_too_large")
-            image.draft("L", (SEARCH_EDGE, SEARCH_EDGE))  # JPEG: decode at a reduced size directly
-            image = image.convert("L")
+            opened.draft("L", (SEARCH_EDGE, SEARCH_EDGE))  # JPEG: decode at a reduced size directly
+            image = opened.convert("L")
             if max(image.size) > SEARCH_EDGE:
                 image.thumbnail((SEARCH_EDGE, SEARCH_EDGE))
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
@@ -46,7 +46,7 @@ def read_qr_text(data: bytes) -> str:
         # Pillow reports a damaged file as OSError, ValueError or SyntaxError, depending on the format.
         raise Refused("the file is not an image this wallet reads (PNG, JPEG, GIF or WebP)",
                       code="qr_not_an_image") from None
-    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
     texts = [barcode.text for barcode in found if barcode.text]
     if not texts:
         raise Refused("no QR code could be read in the image; try a sharper, closer picture, or paste the link",
