@@ -36,6 +36,7 @@ async def test_sign_up_confirm_upload_list_share_revoke(tmp_path: Path) -> None:
             # Log out, then log back in.
             out = await ann.post("/logout", {}, form_page="/account")
             assert out.status == 303 and (await ann.get("/account")).status == 303
+            assert "You are logged out." in (await ann.get(out.location or "")).text
             wrong = await ann.log_in("ann@example.org", "not the password")
             assert wrong.status == 401 and "do not match" in wrong.text
             logged_in = await ann.log_in("ann@example.org")
@@ -425,7 +426,9 @@ async def test_the_status_line_follows_refreshes_and_never_claims_more_than_was_
             await refresh_status(w.wallet)
             listing = (await ann.get("/credentials")).text
             assert "valid, as of" in listing  # the last verified list still stands, with its date
-            assert "revoked" not in listing
+            asked = await ann.post("/credentials/refresh", {}, form_page="/credentials")
+            assert asked.status == 303 and "checking your badges" in (await ann.get(asked.location or "")).text
+            assert "status-revoked" not in listing and "revoked, as of" not in listing
 
             served["list"] = signed_status_list(issuer, list_url, bits)
             await refresh_status(w.wallet)

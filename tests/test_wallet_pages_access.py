@@ -45,6 +45,7 @@ PAGE_ROWS = [
     PageRow("POST", "/account/emails", 303, 303, 303),
     PageRow("POST", "/account/export", 303, 400, 400),  # passphrases that differ
     PageRow("GET", "/credentials", 303, 200, 200),
+    PageRow("POST", "/credentials/refresh", 303, 303, 303, form="/credentials"),
     PageRow("GET", "/credentials/{cred}", 303, 404, 200),
     PageRow("GET", "/credentials/{cred}/delete", 303, 404, 200),
     PageRow("POST", "/credentials/{cred}/delete", 303, 404, 303),

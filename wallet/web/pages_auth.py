@@ -34,7 +34,8 @@ async def home(request: web.Request) -> web.Response:
 def _login_form(request: web.Request, *, email: str = "", error: str | None = None, status: int = 200,
                 next_path: str | None = None) -> web.Response:
     return learner_page(request, "wallet_login.html", "Log in", account=None, active="login", status=status,
-                        email=email, error=error, next=safe_next(next_path or request.query.get("next")))
+                        email=email, error=error, next=safe_next(next_path or request.query.get("next")),
+                        signed_out=request.query.get("signed_out") == "1")
 
 
 @page

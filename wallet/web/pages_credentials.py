@@ -19,7 +19,7 @@ from webbase.uploads import read_form
 
 from .. import holdings
 from ..errors import WalletError
-from .keys import WALLET
+from .keys import REFRESH_WAKE, WALLET
 from .pages_common import learner_page, page_account, redirect, sentence
 from .pages_view import badge_view, group_by_issuer
 
@@ -48,7 +48,8 @@ async def credentials_page(request: web.Request) -> web.Response:
                         total=wallet.store.count_credentials(account.id), filters=filters, filtered=bool(params),
                         error=error, more=more, first_page=not request.query.get("cursor"),
                         imported=request.query.get("imported") == "1",
-                        deleted=request.query.get("deleted") == "1")
+                        deleted=request.query.get("deleted") == "1",
+                        refreshing=request.query.get("refreshing") == "1")
 
 
 @page
@@ -82,6 +83,16 @@ async def delete_submit(request: web.Request) -> web.Response:
     raise redirect("/credentials?deleted=1")
 
 
+@page
+async def refresh_submit(request: web.Request) -> web.Response:
+    """Check the badges' status lists now instead of at the next scheduled refresh (CSRF-checked)."""
+    page_account(request)
+    form = await read_form(request)
+    check_csrf(request, form)
+    request.app[REFRESH_WAKE].set()  # the background refresh task runs its pass (one at a time)
+    raise redirect("/credentials?refreshing=1")
+
+
 def _pretty(text: str) -> str:
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
@@ -91,6 +102,7 @@ def _pretty(text: str) -> str:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/credentials", credentials_page)
+    app.router.add_post("/credentials/refresh", refresh_submit)
     app.router.add_get("/credentials/{id}", credential_page)
     app.router.add_get("/credentials/{id}/delete", delete_confirm_page)
     app.router.add_post("/credentials/{id}/delete", delete_submit)
