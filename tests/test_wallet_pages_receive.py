@@ -99,3 +99,52 @@ async def test_pictures_without_an_offer_are_refused_with_the_reason(tmp_path: P
             assert "Your wallet is empty" in (await ana.get("/credentials")).text
         finally:
             await ana.close()
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims ``width`` x ``height`` pixels but holds almost no data."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+            + chunk(b"IEND", b""))
+
+
+def test_a_small_file_claiming_a_huge_image_is_refused_before_its_pixels_are_decoded() -> None:
+    import pytest
+
+    from wallet.errors import Refused
+    from wallet.qr import read_qr_text
+
+    for width, height in ((20_000, 20_000), (8_000, 7_000)):  # past Pillow's own bomb limit, and past ours
+        with pytest.raises(Refused) as caught:
+            read_qr_text(_png_claiming(width, height))
+        assert caught.value.code == "qr_image_too_large" and "more pixels" in caught.value.detail
+
+
+def test_a_damaged_image_and_an_svg_are_not_read() -> None:
+    import pytest
+
+    from wallet.errors import Refused
+    from wallet.qr import read_qr_text
+
+    for data in (qr_png("https://example.org/x")[:200], b'<svg xmlns="http://www.w3.org/2000/svg"></svg>'):
+        with pytest.raises(Refused) as caught:
+            read_qr_text(data)
+        assert caught.value.code in ("qr_not_an_image", "qr_not_found"), caught.value.code
+
+
+def test_a_qr_code_in_a_large_photo_is_still_found() -> None:
+    from wallet.qr import read_qr_text
+
+    url = "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fbadges.example.org%2Foffers%2Fabc"
+    code = Image.open(io.BytesIO(qr_png(url, scale=12))).convert("L")
+    photo = Image.new("L", (4000, 3000), 200)  # a 12-megapixel phone photo, scaled down before the search
+    photo.paste(code, (1500, 1000))
+    out = io.BytesIO()
+    photo.save(out, format="JPEG", quality=90)
+    assert read_qr_text(out.getvalue()) == url

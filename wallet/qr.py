@@ -35,14 +35,15 @@ def read_qr_text(data: bytes) -> str:
             opened = Image.open(io.BytesIO(data), formats=FORMATS)
             width, height = opened.size
             if width * height > MAX_PIXELS:
-                raise Refused(f"the image is {width}x{height} pixels, more than this wallet reads",
+                raise Refused(f"the image has more pixels than this wallet reads ({width}x{height})",
                               code="qr_image_too_large")
             opened.draft("L", (SEARCH_EDGE, SEARCH_EDGE))  # JPEG: decode at a reduced size directly
             image = opened.convert("L")
             if max(image.size) > SEARCH_EDGE:
                 image.thumbnail((SEARCH_EDGE, SEARCH_EDGE))
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
-            ValueError, SyntaxError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise Refused("the image has more pixels than this wallet reads", code="qr_image_too_large") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         # Pillow reports a damaged file as OSError, ValueError or SyntaxError, depending on the format.
         raise Refused("the file is not an image this wallet reads (PNG, JPEG, GIF or WebP)",
                       code="qr_not_an_image") from None
