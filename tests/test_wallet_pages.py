@@ -437,3 +437,47 @@ async def test_the_status_line_follows_refreshes_and_never_claims_more_than_was_
             assert 'class="status status-revoked"' in listing
         finally:
             await ann.close()
+
+
+async def test_login_returns_only_to_a_page_of_this_wallet(tmp_path: Path) -> None:
+    async with running_wallet(tmp_path / "w") as w:
+        ann = Learner(w.url)
+        try:
+            await ann.sign_up("ann@example.org")
+            await ann.post("/logout", {}, form_page="/account")
+            sent_away = await ann.get("/shares/new")
+            assert sent_away.status == 303 and sent_away.location == "/login?next=/shares/new"
+            back = await ann.post("/login", {"email": "ann@example.org", "password": "correct horse battery",
+                                             "next": "/shares/new"}, form_page=sent_away.location)
+            assert back.location == "/shares/new"
+            await ann.post("/logout", {}, form_page="/account")
+            for hostile in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+                page = await ann.post("/login", {"email": "ann@example.org", "password": "correct horse battery",
+                                                 "next": hostile}, form_page="/login")
+                assert page.status == 303 and page.location == "/credentials", hostile
+                await ann.post("/logout", {}, form_page="/account")
+        finally:
+            await ann.close()
+
+
+async def test_sign_up_mistakes_are_explained_and_the_form_keeps_the_email(tmp_path: Path) -> None:
+    async with running_wallet(tmp_path / "w") as w:
+        ann = Learner(w.url)
+        try:
+            short = await ann.post("/signup", {"email": "ann@example.org", "password": "short",
+                                               "password_again": "short"})
+            assert short.status == 400 and "at least 8 characters" in short.text
+            assert 'value="ann@example.org"' in short.text
+            differ = await ann.post("/signup", {"email": "ann@example.org", "password": "long enough 1",
+                                                "password_again": "long enough 2"})
+            assert differ.status == 400 and "not the same" in differ.text
+            evil = await ann.post("/signup", {"email": '"><script>x</script>', "password": "long enough 1",
+                                              "password_again": "long enough 1"})
+            assert evil.status == 400 and "<script>" not in evil.text and "Not an email address" in evil.text
+            await ann.sign_up("ann@example.org")
+            await ann.post("/logout", {}, form_page="/account")
+            taken = await ann.post("/signup", {"email": "ann@example.org", "password": "long enough 1",
+                                               "password_again": "long enough 1"})
+            assert taken.status == 409 and "exists already" in taken.text
+        finally:
+            await ann.close()
