@@ -41,7 +41,7 @@ from urllib.parse import quote
 from credentials.b64 import b64url_encode
 
 from .achievements import require_issuable
-from .errors import InvalidRequest, NodeSetupError, NotFound
+from .errors import Conflict, InvalidRequest, NodeSetupError, NotFound
 from .node import PUBLIC_URL_SETTING, SERVED_URL_SETTING
 from .storage import IssuerStore
 from .storage.awards import Award
@@ -207,9 +207,25 @@ def find_award(store: IssuerStore, award_id: str) -> Award:
     return award
 
 
+def withdraw_award(store: IssuerStore, award_id: str, *, now: datetime | None = None) -> Award:
+    """End an award's offer now: its URL and code stop working. ``Conflict`` once the wallet redeemed it."""
+    award = find_award(store, award_id)
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    if not store.withdraw_award(award.id, at=moment):
+        if award.redeemed_at is not None:
+            raise Conflict("this award was already redeemed; revoke its credential instead", code="award_redeemed")
+        raise Conflict("this award's offer has already ended", code="award_ended")
+    return find_award(store, award.id)
+
+
 def award_json(award: Award) -> dict[str, Any]:
     """An award as the operator sees it (no secret: the offer URL is in the outbox message)."""
-    state = "issued" if award.credential_key else "redeemed" if award.redeemed_at else "offered"
+    if award.credential_key:
+        state = "issued"
+    elif award.redeemed_at:
+        state = "redeemed"
+    else:
+        state = "offered" if award.expires > datetime.now(timezone.utc) else "expired"
     return {
         "id": award.id, "achievement": award.achievement_key, "email": award.email, "name": award.name,
         "state": state, "created": award.created.isoformat(), "expires": award.expires.isoformat(),

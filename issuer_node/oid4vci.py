@@ -147,6 +147,9 @@ def live_award_for_offer(node: IssuerNode, offer_token: str, *, now: datetime | 
                         code="offer_redeemed")
     if award.expires <= _now(now):
         raise OfferGone("this credential offer has expired; ask the issuer for a new one", code="offer_expired")
+    achievement = node.store.get_achievement(award.achievement_key)
+    if achievement is None or achievement.retired:
+        raise OfferGone("the achievement of this offer is retired; it issues nothing new", code="offer_withdrawn")
     return award
 
 
@@ -204,6 +207,9 @@ def exchange_code(node: IssuerNode, form: Mapping[str, str], *, now: datetime | 
         raise OAuthError("invalid_grant", "the pre-authorized code was already used (offers are single use)")
     if award.expires <= moment:
         raise OAuthError("invalid_grant", "the pre-authorized code has expired")
+    achievement = node.store.get_achievement(award.achievement_key)
+    if achievement is None or achievement.retired:
+        raise OAuthError("invalid_grant", "the achievement of this offer is retired; it issues nothing new")
     tx_code = form.get("tx_code")
     if award.tx_code_hash is None:
         if tx_code is not None:

@@ -411,3 +411,28 @@ async def test_a_draft_style_wallet_using_the_token_nonce_and_a_single_proof_is_
     status, body, _ = await node.credential(token["access_token"], {
         "credential_configuration_id": "OpenBadgeCredential", "proof": {"proof_type": "jwt", "jwt": proof}})
     assert status == 200 and body["credentials"][0]["credential"]["credentialSubject"]["id"] == holder.did
+
+
+async def test_withdrawn_offers_and_retired_achievements_issue_nothing(node: Node) -> None:
+    admin = {"Authorization": f"Bearer {node.admin_token}"}
+    withdrawn, kept = node.award(), node.award()
+    async with node.http.delete(f"{node.url}/api/awards/{withdrawn.award_id}", headers=admin) as response:
+        assert response.status == 200 and (await response.json())["state"] == "expired"
+    async with node.http.delete(f"{node.url}/api/awards/{withdrawn.award_id}", headers=admin) as response:
+        assert response.status == 409
+    async with node.http.get(withdrawn.credential_offer_uri) as response:
+        assert response.status == 410
+    status, body, _ = await node.token({"grant_type": PRE_AUTHORIZED_GRANT,
+                                        "pre-authorized_code": pre_authorized_code(withdrawn.offer_token)})
+    assert status == 400 and body["error"] == "invalid_grant"
+
+    async with node.http.post(f"{node.url}/api/achievements/{node.achievement_id.rsplit('/', 1)[-1]}/retire",
+                              headers=admin, json={}) as response:
+        assert response.status == 200, await response.text()
+    async with node.http.get(kept.credential_offer_uri) as response:
+        assert response.status == 410
+        assert (await response.json())["type"].endswith("offer_withdrawn")
+    status, body, _ = await node.token({"grant_type": PRE_AUTHORIZED_GRANT,
+                                        "pre-authorized_code": pre_authorized_code(kept.offer_token)})
+    assert status == 400 and body["error"] == "invalid_grant" and "retired" in body["error_description"]
+    assert node.node.store.count_credentials() == 0

@@ -5,7 +5,8 @@
 offer URL, its QR code URL, the tx_code when asked for (shown once), and the
 expiry; the offer email is queued (and sent at once when the node has SMTP).
 ``GET /api/awards`` and ``GET /api/awards/{id}`` (admin or reviewer) show the
-awards; an issued one carries its credential's download links.
+awards; an issued one carries its credential's download links. ``DELETE
+/api/awards/{id}`` (admin) withdraws an offer not yet redeemed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from aiohttp import web
 from webbase.bodies import read_json_object
 from webbase.cpu import run_cpu
 
-from ..awards import award_json, create_award, find_award
+from ..awards import award_json, create_award, find_award, withdraw_award
 from ..downloads import download_links
 from ..errors import InvalidRequest
 from ..node import IssuerNode
@@ -100,7 +101,16 @@ async def get_award(request: web.Request) -> web.Response:
     return web.json_response(_with_links(node, find_award(node.store, request.match_info["id"])))
 
 
+async def withdraw(request: web.Request) -> web.Response:
+    """Withdraw an award's offer (admin): its URL and code stop working; 409 once redeemed."""
+    api_user(request, "admin")
+    node = request.app[NODE]
+    award = await run_cpu(withdraw_award, node.store, request.match_info["id"])
+    return web.json_response(_with_links(node, award))
+
+
 def setup(app: web.Application) -> None:
     app.router.add_post("/api/awards", create)
     app.router.add_get("/api/awards", list_awards)
     app.router.add_get("/api/awards/{id}", get_award)
+    app.router.add_delete("/api/awards/{id}", withdraw)

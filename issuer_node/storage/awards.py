@@ -75,6 +75,10 @@ class AwardStore(Protocol):
         """Count one wrong transaction code; returns the new count."""
         ...
 
+    def withdraw_award(self, award_id: str, *, at: datetime) -> bool:
+        """End an offer now (its expiry becomes ``at``); False when it was already redeemed or is unknown."""
+        ...
+
     def mark_award_redeemed(self, award_id: str, *, at: datetime) -> bool:
         """True for the one call that exchanges the code; False when it was exchanged before."""
         ...
@@ -163,6 +167,12 @@ class SqliteAwardStore:
             self._conn.execute("UPDATE awards SET tx_failures = tx_failures + 1 WHERE id = ?", (award_id,))
             row = self._one("SELECT tx_failures FROM awards WHERE id = ?", (award_id,))
         return int(row["tx_failures"]) if row is not None else 0
+
+    def withdraw_award(self, award_id: str, *, at: datetime) -> bool:
+        with self.atomic():
+            cursor = self._conn.execute("UPDATE awards SET expires = ? WHERE id = ? AND redeemed_at IS NULL "
+                                        "AND expires > ?", (_ts(at), award_id, _ts(at)))
+        return cursor.rowcount == 1
 
     def mark_award_redeemed(self, award_id: str, *, at: datetime) -> bool:
         with self.atomic():
