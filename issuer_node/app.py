@@ -28,6 +28,7 @@ from .routes import api_achievements, api_credentials, public, status
 from .routes import api_applications, pages_admin, pages_public, pages_review
 from . import outbox
 from .routes import api_awards, delivery, oid4vci
+from .routes import pages_bulk
 from .state import ADOPT_BOUND_URL, CONFIG, NODE
 
 CLIENT_MAX_SIZE = 2 * 1024 * 1024
@@ -36,7 +37,7 @@ VERSION = "0.1.0"
 ROUTE_FAMILIES: list[Callable[[web.Application], None]] = [
     public.setup, status.setup, api_achievements.setup, api_credentials.setup,
     api_applications.setup, pages_public.setup, pages_admin.setup, pages_review.setup, oid4vci.setup, delivery.setup,
-    api_awards.setup,
+    api_awards.setup, pages_bulk.setup,
 ]
 
 

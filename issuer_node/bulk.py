@@ -26,6 +26,7 @@ achievement it named); an issued or offered row never is.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -173,16 +174,23 @@ def reason_text(outcome: BulkRowOutcome) -> str:
     return f"column {outcome.column}: {outcome.reason}" if outcome.column else outcome.reason
 
 
+def result_csv_text(outcomes: Sequence[BulkRowOutcome]) -> str:
+    """The result CSV: a header, then per row its number, state, reason, credential id and offer URL."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(RESULT_COLUMNS)
+    for o in outcomes:
+        writer.writerow([o.row, o.state, _cell(reason_text(o)), _cell(o.credential_id), _cell(o.offer_url)])
+    return out.getvalue()
+
+
 def write_result_csv(path: Path, outcomes: Sequence[BulkRowOutcome]) -> None:
-    """Write the result CSV (row, state, reason, credential id, offer URL) atomically: a whole file or the old one."""
+    """Write the result CSV atomically: the reader finds the whole new file or the old one."""
     path = Path(path)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(RESULT_COLUMNS)
-            for o in outcomes:
-                writer.writerow([o.row, o.state, _cell(reason_text(o)), _cell(o.credential_id), _cell(o.offer_url)])
+            handle.write(result_csv_text(outcomes))
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):

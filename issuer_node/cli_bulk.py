@@ -114,6 +114,8 @@ def run_bulk_command(args: argparse.Namespace) -> int:
             return 1 if faults else 0
 
         result_path = args.result or default_result_path(args.file)
+        if not result_path.parent.is_dir():
+            raise InvalidRequest(f"cannot write the result to {result_path}: no such directory", field="result")
         bar = ProgressBar(sys.stderr)
         started = time.monotonic()
         try:
@@ -128,7 +130,12 @@ def run_bulk_command(args: argparse.Namespace) -> int:
         elapsed = time.monotonic() - started
     finally:
         node.close()
-    write_result_csv(result_path, summary.outcomes)
+    try:
+        write_result_csv(result_path, summary.outcomes)
+    except OSError as exc:
+        # The rows are issued and recorded: the same command with another --result writes the file, issuing nothing.
+        raise InvalidRequest(f"the rows are issued, but the result cannot be written to {result_path}: "
+                             f"{exc.strerror}; run the same command with another --result", field="result") from None
     for outcome in summary.refused:
         where = f"row {outcome.row}"
         print(f"{where}, {reason_text(outcome)}" if outcome.column else f"{where}: {reason_text(outcome)}")

@@ -226,3 +226,50 @@ def test_result_cells_never_start_a_formula(satchel: Run, tmp_path: Path) -> Non
     row = read_result(tmp_path / "in.result.csv")[0]
     assert row["state"] == "refused" and row["reason"].startswith("column email: not an email address")
     assert not any(value.startswith(("=", "+", "-", "@")) for value in row.values())
+
+
+def test_the_progress_bar_shows_on_a_terminal_only(satchel: Run, tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from conftest import NETGUARD_DIR, REPO, run_subprocess
+
+    data, achievement = make_node(satchel, tmp_path)
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text(csv_text(HEADER, [["Ann", "ann@x.example", achievement]]), encoding="utf-8")
+    second.write_text(csv_text(HEADER, [["Ben", "ben@x.example", achievement]]), encoding="utf-8")
+
+    plain = run_subprocess("issuer", "bulk", "--data-dir", str(data), str(first))
+    assert plain.code == 0 and "\r" not in plain.err and "[" not in plain.err
+    assert plain.out.startswith("1 rows: 1 issued, 0 offer sent, 0 refused in ")
+
+    master, slave = pty.openpty()
+    env = dict(os.environ, PYTHONPATH=str(NETGUARD_DIR))
+    proc = subprocess.Popen([sys.executable, "-m", "satchel", "issuer", "bulk", "--data-dir", str(data), str(second)],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal.
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.wait(timeout=60) == 0
+    assert proc.stdout is not None and proc.stdout.read().startswith(b"1 rows: 1 issued")
+    proc.stdout.close()
+    assert b"\r[##############################] 1/1 rows" in seen
+
+
+def test_a_result_path_in_no_directory_is_refused_before_issuing(satchel: Run, tmp_path: Path) -> None:
+    data, achievement = make_node(satchel, tmp_path)
+    path = tmp_path / "in.csv"
+    path.write_text(csv_text(HEADER, [["Ann", "ann@x.example", achievement]]), encoding="utf-8")
+    result = satchel("issuer", "bulk", "--data-dir", str(data), str(path), "--result", str(tmp_path / "no" / "r.csv"))
+    assert result.code == 2 and result.err.startswith("error: cannot write the result") and "Traceback" not in result.err
+    _nothing_issued(data)
