@@ -160,3 +160,21 @@ def test_well_known_urls_go_between_host_and_path() -> None:
         "https://h.example/.well-known/openid-credential-issuer"
     assert well_known_url("https://h.example/tenant/7/", "oauth-authorization-server") == \
         "https://h.example/.well-known/oauth-authorization-server/tenant/7"
+
+
+def test_plain_http_only_for_loopback_or_configured_hosts() -> None:
+    from wallet.oid4vci_client import IssuerHttp
+
+    strict = IssuerHttp(session=None, allow_http_hosts=frozenset())  # type: ignore[arg-type]
+    configured = IssuerHttp(session=None, allow_http_hosts=frozenset({"badges.internal"}))  # type: ignore[arg-type]
+    for url in ("https://badges.example.org/offers/1", "http://127.0.0.1:8080/offers/1", "http://[::1]/x",
+                "http://localhost:9/x"):
+        assert str(strict.check_url(url, "offer")) == url
+    for url in ("http://badges.internal/offers/1", "http://badges.example.org/x", "ftp://127.0.0.1/x",
+                "file:///etc/passwd", "https:///no-host"):
+        with pytest.raises(OfferRefused) as caught:
+            strict.check_url(url, "offer")
+        assert caught.value.code == "oid4vci_bad_url"
+    assert str(configured.check_url("http://badges.internal/offers/1", "offer")) == "http://badges.internal/offers/1"
+    with pytest.raises(OfferRefused):
+        configured.check_url("http://other.internal/offers/1", "offer")

@@ -41,6 +41,8 @@ class WalletConfig:
     mail_sender: str = "wallet@localhost"
     refresh_interval_seconds: float = 3600.0
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    # Issuers reached over plain http besides loopback (OpenID4VCI asks for https; see oid4vci_client).
+    http_issuer_hosts: tuple[str, ...] = ()
 
     @property
     def db_path(self) -> Path:

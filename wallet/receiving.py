@@ -28,7 +28,8 @@ async def offer_items(wallet: Wallet, account: AccountRecord, body: Mapping[str,
     signer = holder_key(wallet, account)
     async with aiohttp.ClientSession() as session:
         received = await redeem_offer(offer_url, tx_code=tx_code, signer=signer,
-                                      issued_at=int(wallet.now().timestamp()), session=session)
+                                      issued_at=int(wallet.now().timestamp()), session=session,
+                                      allow_http_hosts=wallet.config.http_issuer_hosts)
     items: list[Item] = []
     for credential in received.credentials:
         items += from_value(describe(received), credential)
