@@ -358,7 +358,7 @@ def check_key_proof(node: IssuerNode, jwt: str, *, now: datetime | None = None) 
     iat = payload.get("iat")
     if not isinstance(iat, (int, float)) or isinstance(iat, bool):
         raise OAuthError("invalid_proof", "the key proof needs iat (seconds since the epoch)")
-    issued = datetime.fromtimestamp(iat, timezone.utc) if abs(iat) < 1e11 else None
+    issued = datetime.fromtimestamp(iat, timezone.utc) if 0 <= iat < 1e11 else None  # No overflow.
     if issued is None or issued < moment - PROOF_MAX_AGE or issued > moment + PROOF_MAX_FUTURE:
         raise OAuthError("invalid_proof", "the key proof's iat is not recent; sign a new proof")
     nonce = payload.get("nonce")

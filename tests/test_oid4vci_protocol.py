@@ -204,6 +204,8 @@ def _proof(case: str, holder: Ed25519KeyPair, node: Node, nonce: str) -> str:
         return sign_compact_jws({}, {"aud": node.url, "iat": now, "nonce": nonce}, signer=holder)
     if case == "old iat":
         return key_proof(holder, audience=node.url, nonce=nonce, issued_at=now - 3600)
+    if case == "iat before the epoch":
+        return key_proof(holder, audience=node.url, nonce=nonce, issued_at=-6 * 10 ** 10)
     if case == "no nonce":
         return key_proof(holder, audience=node.url, nonce=None, issued_at=now)
     if case == "jwk instead of kid":
@@ -223,6 +225,7 @@ def _proof(case: str, holder: Ed25519KeyPair, node: Node, nonce: str) -> str:
     ("wrong key", "invalid_proof"),
     ("no typ", "invalid_proof"),
     ("old iat", "invalid_proof"),
+    ("iat before the epoch", "invalid_proof"),
     ("no nonce", "invalid_proof"),
     ("jwk instead of kid", "invalid_proof"),
     ("not a jwt", "invalid_proof"),
