@@ -205,7 +205,7 @@ def _proof(case: str, holder: Ed25519KeyPair, node: Node, nonce: str) -> str:
     if case == "old iat":
         return key_proof(holder, audience=node.url, nonce=nonce, issued_at=now - 3600)
     if case == "iat before the epoch":
-        return key_proof(holder, audience=node.url, nonce=nonce, issued_at=-6 * 10 ** 10)
+        return key_proof(holder, audience=node.url, nonce=nonce, issued_at=-9 * 10 ** 10)
     if case == "no nonce":
         return key_proof(holder, audience=node.url, nonce=None, issued_at=now)
     if case == "jwk instead of kid":
