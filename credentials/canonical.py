@@ -21,6 +21,7 @@ from pyld import jsonld
 from pyld.canon import URDNA2015
 
 from . import fastld
+from .errors import CanonicalizationError, CanonicalizationLimitError, LoaderError, UndefinedTermError
 from .fastld.budget import (
     MAX_REFERENCE_NDEGREE_CALLS,
     MAX_REFERENCE_PERMUTATIONS,
@@ -30,7 +31,6 @@ from .fastld.budget import (
     check_document,
 )
 from .fastld.rdfc import canonicalize_quads
-from .errors import CanonicalizationError, CanonicalizationLimitError, LoaderError, UndefinedTermError
 from .loader import DocumentLoader, require_bundled_contexts
 
 # Undefined terms are made visible by a leading context whose @vocab is this

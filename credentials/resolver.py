@@ -44,6 +44,8 @@ RELATIONSHIPS = (ASSERTION_METHOD, AUTHENTICATION, "capabilityInvocation", "capa
 _DID_KEY_RELATIONSHIPS = frozenset(RELATIONSHIPS)
 # A multibase or base58 public key is under 100 characters (P-384 compressed: 67); longer is refused before decoding.
 MAX_ENCODED_KEY = 256
+MAX_METHOD_URL_LENGTH = 2048
+"""The longest verification method URL resolved (a did:key method URL is about 105 characters)."""
 
 
 class MethodNotAuthorizedError(KeyResolutionError):
@@ -115,6 +117,9 @@ class KeyResolver:
         """
         if not isinstance(url, str) or not url:
             raise KeyResolutionError("the proof has no verificationMethod")
+        if len(url) > MAX_METHOD_URL_LENGTH:  # Refused before any lookup or decoding, and never echoed.
+            raise KeyResolutionError(f"a verificationMethod of {len(url):,} characters is too long "
+                                     f"(limit {MAX_METHOD_URL_LENGTH:,})", code="did_too_long")
         if url.startswith(DID_KEY_PREFIX):
             return _resolve_did_key(url)
         controller = url.split("#", 1)[0]

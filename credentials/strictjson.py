@@ -76,15 +76,18 @@ def parse_json(data: bytes | str, *, max_bytes: int = MAX_JSON_BYTES, max_depth:
     found_duplicate: list[bool] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key, value in items:
-            if key in result:
-                marked = _DuplicateKeyObject(result)
+        result = dict(items)  # Built in C; only an object that lost a key to a duplicate is looked at again.
+        if len(result) == len(items):
+            return result
+        marked = _DuplicateKeyObject(result)
+        seen: set[str] = set()
+        for key, _value in items:
+            if key in seen:
                 marked.duplicate = key
-                found_duplicate.append(True)
-                return marked
-            result[key] = value
-        return result
+                break
+            seen.add(key)
+        found_duplicate.append(True)
+        return marked
 
     try:
         value = json.loads(text, object_pairs_hook=pairs, parse_constant=_refuse_constant,

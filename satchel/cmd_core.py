@@ -7,6 +7,7 @@ import json
 import sys
 import uuid
 from datetime import datetime, timezone
+from typing import Any
 
 from credentials.canonical import canonicalize
 from credentials.dataintegrity import add_proof
@@ -85,7 +86,7 @@ def run_sign(args: argparse.Namespace) -> int:
 
 def run_present(args: argparse.Namespace) -> int:
     key = _load_key(args.key)
-    credentials = [read_json_object(path, what="credential") for path in args.credentials]
+    credentials: list[dict[str, Any] | str] = [read_json_object(path, what="credential") for path in args.credentials]
     presentation = build_presentation(credentials, holder=key.did, id=f"urn:uuid:{uuid.uuid4()}")
     signed = add_proof(presentation, signer=key, loader=loader_with_contexts(None), created=_created(args.created),
                        purpose="authentication", challenge=args.challenge, domain=args.domain)

@@ -18,9 +18,10 @@ former; 10,000 identical blank nodes (10,000 calls) are past them.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from ..errors import CanonicalizationLimitError
+from ..errors import CanonicalizationLimitError, JsonInputError
 from ..strictjson import MAX_JSON_DEPTH
 
 MAX_JSON_VALUES = 100_000
@@ -39,14 +40,21 @@ MAX_PERMUTATIONS = 100_000
 """Permutations examined by Hash N-Degree Quads (§4.8.3 step 5.4), for the whole dataset."""
 
 # pyld does the same work several times more slowly, and parts of it are quadratic:
-# its node map compares each value of a property with every earlier one (2,000 items in
-# one array cost 2 million comparisons, 15 s), and its Hash N-Degree Quads grows with
+# its node map compares each value of a property with every earlier one of that node
+# (2,000 items in one array cost 2 million comparisons, 15 s; so do 2,000 objects that
+# share one ``id`` and each give it a value), and its Hash N-Degree Quads grows with
 # the square of the nodes that need it. Documents it canonicalizes get smaller bounds.
 MAX_REFERENCE_JSON_VALUES = 15_000
-MAX_REFERENCE_ARRAY_ITEMS = 256
+MAX_REFERENCE_MERGE_WORK = 250_000
+"""The sum, over each (node, property), of the square of its number of values: twice the
+comparisons pyld's node map makes. A presentation of 20 variants of the largest real
+credential needs 18,123."""
 MAX_REFERENCE_QUADS = 15_000
 MAX_REFERENCE_NDEGREE_CALLS = 1_500
 MAX_REFERENCE_PERMUTATIONS = 20_000
+
+
+_GRAPH_KEYS = frozenset({"verifiableCredential", "proof", "@graph"})
 
 
 def limit_error(what: str, count: int, limit: int) -> CanonicalizationLimitError:
@@ -57,32 +65,53 @@ def limit_error(what: str, count: int, limit: int) -> CanonicalizationLimitError
 def check_document(document: Any, *, reference: bool = False) -> None:
     """Refuse a document with too many JSON values or nested too deeply, without recursion.
 
+    A value JSON cannot hold (NaN, Infinity, a set...) raises ``JsonInputError``.
+
     Documents from the strict JSON reader already respect the depth bound; this also
     covers dicts built in code (a server's own, a test's), before any recursive JSON-LD
-    step. With ``reference`` (the document goes to pyld) the smaller bounds apply, and no
-    array may hold more than ``MAX_REFERENCE_ARRAY_ITEMS`` items.
+    step. With ``reference`` (the document goes to pyld) the smaller bounds apply, and
+    the values each (node, property) collects are counted: objects with the same ``id``
+    are one node, so their values add up (``MAX_REFERENCE_MERGE_WORK``).
     """
     max_values = MAX_REFERENCE_JSON_VALUES if reference else MAX_JSON_VALUES
-    max_items = MAX_REFERENCE_ARRAY_ITEMS if reference else MAX_JSON_VALUES
+    merged: dict[tuple[int, Any, str], int] = {}
     count = 0
-    stack: list[tuple[Any, int]] = [(document, 1)]
+    # (value, depth, graph): nodes merge only within one graph, and each credential of a
+    # presentation, each proof and each @graph value is a graph of its own.
+    stack: list[tuple[Any, int, int]] = [(document, 1, 0)]
     while stack:
-        node, depth = stack.pop()
+        node, depth, graph = stack.pop()
         count += 1
         if count > max_values:
             raise limit_error("JSON values", count, max_values)
-        if isinstance(node, dict):
-            children: Any = node.values()
-        elif isinstance(node, list):
-            if len(node) > max_items:
-                raise limit_error("items in one array", len(node), max_items)
-            children = node
-        else:
-            continue
-        if depth > MAX_JSON_DEPTH:
+        if depth > MAX_JSON_DEPTH and isinstance(node, (dict, list)):
             raise CanonicalizationLimitError(
                 f"the document nests arrays/objects deeper than {MAX_JSON_DEPTH} levels; it is not canonicalized")
-        stack.extend((child, depth + 1) for child in children)
+        if isinstance(node, dict):
+            identity = node.get("id", node.get("@id"))
+            name: Any = identity if isinstance(identity, str) else id(node)
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    raise JsonInputError(f"the document has an object key {key!r} that is not a string",
+                                         code="json_syntax")
+                if reference:
+                    slot = (graph, name, key)
+                    merged[slot] = merged.get(slot, 0) + (len(value) if isinstance(value, list) else 1)
+                if key in _GRAPH_KEYS:
+                    items = value if isinstance(value, list) else [value]
+                    stack.extend((item, depth + 1, id(item)) for item in items)
+                else:
+                    stack.append((value, depth + 1, graph))
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1, graph) for child in node)
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise JsonInputError(f"the document holds the number {node!r}, which is not JSON", code="json_bad_number")
+        elif node is not None and not isinstance(node, (str, int, float)):
+            raise JsonInputError(f"the document holds a {type(node).__name__}, which is not a JSON value",
+                                 code="json_syntax")
+    work = sum(values * values for values in merged.values())
+    if work > MAX_REFERENCE_MERGE_WORK:
+        raise limit_error("JSON-LD node-map work (values per property, squared)", work, MAX_REFERENCE_MERGE_WORK)
 
 
 def check_dataset(quads: Any, *, max_quads: int = MAX_QUADS) -> None:
@@ -104,7 +133,7 @@ def check_dataset(quads: Any, *, max_quads: int = MAX_QUADS) -> None:
 class WorkCounter:
     """Counts Hash N-Degree Quads calls and permutations against their bounds."""
 
-    __slots__ = ("calls", "permutations", "max_calls", "max_permutations")
+    __slots__ = ("calls", "max_calls", "max_permutations", "permutations")
 
     def __init__(self, *, max_calls: int = MAX_NDEGREE_CALLS, max_permutations: int = MAX_PERMUTATIONS) -> None:
         self.calls = 0
