@@ -16,7 +16,9 @@ import aiohttp
 from credentials.keys import generate_key_pair
 from wallet.qr import read_qr_text
 from wallet.testing import confirmation_link, running_wallet
-from wallet_pages_support import Learner, csrf_of, did_on, files as _files, make_badge, share_id_of as _share_id
+from wallet_pages_support import Learner, csrf_of, did_on, files, make_badge, share_id_of as _share_id
+
+
 
 
 async def test_sign_up_confirm_upload_list_share_revoke(tmp_path: Path) -> None:
@@ -60,12 +62,12 @@ async def test_sign_up_confirm_upload_list_share_revoke(tmp_path: Path) -> None:
                                   evidence=[{"id": "https://portfolio.example.org/ann/geometry",
                                              "type": ["Evidence"], "name": "Lesson video",
                                              "narrative": "Taught the class about angles."}])
-            report = await ann.post("/receive/files", _files(("fractions.json", to_did), ("geometry.json", to_email)),
+            report = await ann.post("/receive/files", files(("fractions.json", to_did), ("geometry.json", to_email)),
                                     form_page="/receive")
             assert report.status == 201, report.text[:800]
             assert "2 added, 0 already in your wallet, 0 not added" in report.text
             # The same file again: already held, nothing stored twice.
-            again = await ann.post("/receive/files", _files(("again.json", to_did)), form_page="/receive")
+            again = await ann.post("/receive/files", files(("again.json", to_did)), form_page="/receive")
             assert again.status == 200 and "Already in your wallet" in again.text and "0 added" in again.text
 
             listing = (await ann.get("/credentials")).text
@@ -132,7 +134,7 @@ async def test_refused_items_are_reported_in_plain_words_and_not_stored(tmp_path
             tampered["credentialSubject"]["achievement"]["name"] = "Calculus"
             someone_else = make_badge(issuer, did=generate_key_pair().did, name="Not mine")
             unconfirmed = make_badge(issuer, email="ann@elsewhere.example", name="Other address")
-            report = await ann.post("/receive/files", _files(("tampered.json", tampered), ("other.json", someone_else),
+            report = await ann.post("/receive/files", files(("tampered.json", tampered), ("other.json", someone_else),
                                                              ("email.json", unconfirmed), ("junk.txt", b"hello")),
                                     form_page="/receive")
             assert report.status == 200 and "0 added, 0 already in your wallet, 4 not added" in report.text
@@ -162,7 +164,7 @@ async def test_forms_without_the_csrf_token_are_refused(tmp_path: Path) -> None:
             assert refused.status == 403 and "did not come from this site" in refused.text
             wrong = await ann.post("/account/emails", {"email": "b@example.org", "csrf_token": "forged"}, csrf=False)
             assert wrong.status == 403
-            upload = await ann.post("/receive/files", _files(("a.json", make_badge(issuer, did=did))), csrf=False)
+            upload = await ann.post("/receive/files", files(("a.json", make_badge(issuer, did=did))), csrf=False)
             assert upload.status == 403
             assert w.wallet.store.count_credentials(w.wallet.store.account_by_did(did).id) == 0  # type: ignore[union-attr]
             assert "b@example.org" not in (await ann.get("/account")).text
@@ -179,7 +181,7 @@ async def test_another_account_cannot_see_or_touch_the_first_ones_pages(tmp_path
         try:
             await ann.sign_up("ann@example.org")
             did = did_on((await ann.get("/account")).text)
-            await ann.post("/receive/files", _files(("a.json", make_badge(issuer, did=did, name="Ann's secret badge"))),
+            await ann.post("/receive/files", files(("a.json", make_badge(issuer, did=did, name="Ann's secret badge"))),
                            form_page="/receive")
             cred = re.findall(r'/credentials/([0-9a-f]{32})"', (await ann.get("/credentials")).text)[0]
             made = await ann.post("/shares", [("credential", cred)], form_page="/shares/new")
@@ -213,7 +215,7 @@ async def test_script_in_an_achievement_name_is_escaped_everywhere(tmp_path: Pat
             await ann.sign_up("ann@example.org")
             did = did_on((await ann.get("/account")).text)
             badge = make_badge(issuer, did=did, name=evil, issuer_name=f"District {evil}", tags=[evil])
-            report = await ann.post("/receive/files", _files((f"{evil}.json", badge)), form_page="/receive")
+            report = await ann.post("/receive/files", files((f"{evil}.json", badge)), form_page="/receive")
             assert report.status == 201
             listing = (await ann.get("/credentials")).text
             cred = re.findall(r'/credentials/([0-9a-f]{32})"', listing)[0]
@@ -247,7 +249,7 @@ async def test_filters_by_search_words_issuer_tag_and_date(tmp_path: Path) -> No
                 make_badge(hillcrest, did=did, name="Robotics", issuer_name="Hillcrest Schools", tags=["stem", "math"],
                            valid_from=now - timedelta(days=2)),
             ]
-            report = await ann.post("/receive/files", _files(*[(f"{i}.json", b) for i, b in enumerate(badges)]),
+            report = await ann.post("/receive/files", files(*[(f"{i}.json", b) for i, b in enumerate(badges)]),
                                     form_page="/receive")
             assert "3 added" in report.text
 
@@ -282,7 +284,7 @@ async def test_delete_asks_first_then_removes_the_badge(tmp_path: Path) -> None:
         try:
             await ann.sign_up("ann@example.org")
             did = did_on((await ann.get("/account")).text)
-            await ann.post("/receive/files", _files(("a.json", make_badge(issuer, did=did, name="Fractions"))),
+            await ann.post("/receive/files", files(("a.json", make_badge(issuer, did=did, name="Fractions"))),
                            form_page="/receive")
             cred = re.findall(r'/credentials/([0-9a-f]{32})"', (await ann.get("/credentials")).text)[0]
             confirm = await ann.get(f"/credentials/{cred}/delete")
@@ -304,7 +306,7 @@ async def test_export_and_import_through_the_pages_round_trip(tmp_path: Path) ->
         try:
             await ann.sign_up("ann@example.org")
             did = did_on((await ann.get("/account")).text)
-            await ann.post("/receive/files", _files(("a.json", make_badge(issuer, did=did, name="Fractions")),
+            await ann.post("/receive/files", files(("a.json", make_badge(issuer, did=did, name="Fractions")),
                                                     ("b.json", make_badge(issuer, did=did, name="Poetry"))),
                            form_page="/receive")
             short = await ann.post("/account/export", {"passphrase": "short", "passphrase_again": "short"},
@@ -360,7 +362,7 @@ async def test_pages_have_labelled_inputs_and_one_h1(tmp_path: Path) -> None:
                 _check_accessible(path, (await ann.get(path)).text)
             await ann.sign_up("ann@example.org")
             did = did_on((await ann.get("/account")).text)
-            await ann.post("/receive/files", _files(("a.json", make_badge(issuer, did=did))), form_page="/receive")
+            await ann.post("/receive/files", files(("a.json", make_badge(issuer, did=did))), form_page="/receive")
             cred = re.findall(r'/credentials/([0-9a-f]{32})"', (await ann.get("/credentials")).text)[0]
             await ann.post("/shares", [("credential", cred)], form_page="/shares/new")
             for path in ("/account", "/receive", "/credentials", f"/credentials/{cred}", f"/credentials/{cred}/delete",
@@ -410,7 +412,7 @@ async def test_the_status_line_follows_refreshes_and_never_claims_more_than_was_
         try:
             await ann.sign_up("ann@example.org")
             did = did_on((await ann.get("/account")).text)
-            await ann.post("/receive/files", _files(("a.json", make_badge(issuer, did=did, name="Revocable",
+            await ann.post("/receive/files", files(("a.json", make_badge(issuer, did=did, name="Revocable",
                                                                           status_url=list_url))),
                            form_page="/receive")
             cred = re.findall(r'/credentials/([0-9a-f]{32})"', (await ann.get("/credentials")).text)[0]
@@ -479,5 +481,26 @@ async def test_sign_up_mistakes_are_explained_and_the_form_keeps_the_email(tmp_p
             taken = await ann.post("/signup", {"email": "ann@example.org", "password": "long enough 1",
                                                "password_again": "long enough 1"})
             assert taken.status == 409 and "exists already" in taken.text
+        finally:
+            await ann.close()
+
+
+async def test_the_issuer_filter_offers_each_issuer_with_its_count(tmp_path: Path) -> None:
+    riverside, hillcrest = generate_key_pair(), generate_key_pair()
+    async with running_wallet(tmp_path / "w") as w:
+        ann = Learner(w.url)
+        try:
+            await ann.sign_up("ann@example.org")
+            did = did_on((await ann.get("/account")).text)
+            badges = [make_badge(riverside, did=did, name="A"), make_badge(riverside, did=did, name="B"),
+                      make_badge(hillcrest, did=did, name="C", issuer_name="Hillcrest Schools")]
+            await ann.post("/receive/files", files(*[(f"{i}.json", b) for i, b in enumerate(badges)]),
+                           form_page="/receive")
+            page = (await ann.get(f"/credentials?issuer={hillcrest.did}")).text
+            options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', page)
+            assert options[0][0] == "" and not options[0][1]
+            assert (riverside.did, "", f"Riverside District (2): {riverside.did}") in options
+            assert (hillcrest.did, " selected", f"Hillcrest Schools (1): {hillcrest.did}") in options
+            assert "Riverside District (claimed by the credential)" not in page  # only Hillcrest's group is shown
         finally:
             await ann.close()

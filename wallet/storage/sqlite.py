@@ -235,6 +235,20 @@ class SqliteWalletStore:
         row = self._one("SELECT count(*) AS n FROM credentials WHERE account_id = ?", [account_id])
         return int(row["n"]) if row else 0
 
+    def issuers(self, account_id: str, *, limit: int = 100) -> list[tuple[str, str | None, int]]:
+        """(issuer id, the name its newest credential claims, how many) for the issuer filter, most first.
+
+        The counts read the issuer index alone; each name is one index seek, so the cost
+        follows the number of issuers, not of credentials' rows."""
+        counted = self._rows("SELECT issuer_id, count(*) AS n FROM credentials WHERE account_id = ? "
+                             "GROUP BY issuer_id ORDER BY n DESC, issuer_id LIMIT ?", [account_id, limit])
+        out = []
+        for row in counted:
+            named = self._one("SELECT issuer_name FROM credentials WHERE account_id = ? AND issuer_id = ? "
+                              "ORDER BY seq DESC LIMIT 1", [account_id, row["issuer_id"]])
+            out.append((str(row["issuer_id"]), named["issuer_name"] if named else None, int(row["n"])))
+        return out
+
     def set_credential_state(self, credential_id: str, *, state: str, detail: str, status_checked_at: str | None,
                              status_attempted_at: str | None) -> None:
         self.db.execute("UPDATE credentials SET state = ?, state_detail = ?, status_checked_at = ?, "

@@ -46,6 +46,7 @@ async def credentials_page(request: web.Request) -> web.Response:
     return learner_page(request, "wallet_credentials.html", "Your badges", account=account, active="credentials",
                         status=400 if error else 200, groups=group_by_issuer(badges), count=len(badges),
                         total=wallet.store.count_credentials(account.id), filters=filters, filtered=bool(params),
+                        issuers=wallet.store.issuers(account.id),
                         error=error, more=more, first_page=not request.query.get("cursor"),
                         imported=request.query.get("imported") == "1",
                         deleted=request.query.get("deleted") == "1",
