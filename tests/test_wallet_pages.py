@@ -504,3 +504,34 @@ async def test_the_issuer_filter_offers_each_issuer_with_its_count(tmp_path: Pat
             assert "Riverside District (claimed by the credential)" not in page  # only Hillcrest's group is shown
         finally:
             await ann.close()
+
+
+async def test_baked_png_svg_and_vc_jwt_files_through_the_form(tmp_path: Path) -> None:
+    from credentials.baking import bake_png, bake_svg
+    from credentials.vcjwt import sign_vc_jwt
+    from wallet.testing import tiny_png
+
+    issuer = generate_key_pair()
+    async with running_wallet(tmp_path / "w") as w:
+        ann = Learner(w.url)
+        try:
+            await ann.sign_up("ann@example.org")
+            did = did_on((await ann.get("/account")).text)
+            png = bake_png(tiny_png(), make_badge(issuer, did=did, name="Geometry"))
+            svg = bake_svg('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>',
+                           make_badge(issuer, did=did, name="Algebra"))
+            unsigned = make_badge(issuer, did=did, name="Statistics")
+            unsigned.pop("proof")
+            jwt = sign_vc_jwt(unsigned, signer=issuer)
+            report = await ann.post("/receive/files", files(("geometry.png", png), ("algebra.svg", svg.encode()),
+                                                            ("stats.jwt", jwt.encode())), form_page="/receive")
+            assert report.status == 201 and "3 added" in report.text, report.text[:800]
+            listing = (await ann.get("/credentials")).text
+            for name in ("Geometry", "Algebra", "Statistics"):
+                assert f">{name}</a>" in listing
+            jwt_id = re.search(r'<a href="/credentials/([0-9a-f]{32})">Statistics</a>', listing)
+            assert jwt_id
+            detail = (await ann.get(f"/credentials/{jwt_id.group(1)}")).text
+            assert "(VC-JWT)" in detail and jwt in detail and did in detail and "Riverside District" in detail
+        finally:
+            await ann.close()
