@@ -17,6 +17,7 @@ from typing import Any
 from credentials.errors import CredentialError
 from verifier.summary import summarize
 
+# ``_image`` is the import's own rule for images (data: URIs only), applied here to the issuer's logo.
 from ..badge import _image, credential_of
 from ..holdings import status_line
 from ..reading import Candidate
