@@ -180,7 +180,7 @@ def canonicalize_quads(quads: set[Quad], *, max_quads: int = MAX_QUADS, work: Wo
         by_hash.setdefault(digest, []).append(node)
     canonical = _Issuer("_:c14n")
     shared = []
-    for digest, nodes in sorted(by_hash.items()):
+    for _digest, nodes in sorted(by_hash.items()):
         if len(nodes) == 1:
             canonical.issue(nodes[0])
         else:

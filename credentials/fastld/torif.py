@@ -323,7 +323,7 @@ class ToRdf:
         if not objects:
             return RDF_NIL
         heads = [self._bnode() for _ in objects]
-        for index, (head, obj) in enumerate(zip(heads, objects)):
+        for index, (head, obj) in enumerate(zip(heads, objects, strict=True)):
             self.quads.add((head, RDF_FIRST, obj, graph))
             self.quads.add((head, RDF_REST, heads[index + 1] if index + 1 < len(heads) else RDF_NIL, graph))
         return heads[0]
