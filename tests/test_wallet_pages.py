@@ -96,6 +96,7 @@ async def test_sign_up_confirm_upload_list_share_revoke(tmp_path: Path) -> None:
             share_id = _share_id(made.location or "")
             links = (await ann.get(made.location or "")).text
             assert f"This link works until {expires}T23:59:59Z." in links
+            assert "Every badge verified at" in links
             url = re.search(r'<a class="share-url" href="([^"]+)"', links)
             assert url and url.group(1).startswith(w.url + "/s/")
             share_url = url.group(1)
@@ -426,16 +427,24 @@ async def test_the_status_line_follows_refreshes_and_never_claims_more_than_was_
             set_status(bits, 3, 1)
             served["list"] = signed_status_list(impostor, list_url, bits)
             await refresh_status(w.wallet)
+            before = re.findall(r"<strong>Status:</strong> valid, as of ([0-9T:Z-]+)", detail)
             listing = (await ann.get("/credentials")).text
-            assert "valid, as of" in listing  # the last verified list still stands, with its date
+            # The last verified list still stands, with its date; the impostor's list is not trusted.
+            assert re.findall(r"<strong>Status:</strong> valid, as of ([0-9T:Z-]+)", listing) == before, listing
+            assert "invalid" not in listing
             asked = await ann.post("/credentials/refresh", {}, form_page="/credentials")
             assert asked.status == 303 and "checking your badges" in (await ann.get(asked.location or "")).text
             assert "status-revoked" not in listing and "revoked, as of" not in listing
 
+            made = await ann.post("/shares", [("credential", cred)], form_page="/shares/new")
+            assert made.status == 303
+            assert "Every badge verified at" in (await ann.get("/shares")).text
             served["list"] = signed_status_list(issuer, list_url, bits)
             await refresh_status(w.wallet)
             listing = (await ann.get("/credentials")).text
             assert re.search(r"<strong>Status:</strong> revoked, as of \d{4}-", listing), listing
+            # The link was signed again: its page (and the learner's list of links) now says so.
+            assert "Not everything verified" in (await ann.get("/shares")).text
             assert 'class="status status-revoked"' in listing
         finally:
             await ann.close()
@@ -533,5 +542,30 @@ async def test_baked_png_svg_and_vc_jwt_files_through_the_form(tmp_path: Path) -
             assert jwt_id
             detail = (await ann.get(f"/credentials/{jwt_id.group(1)}")).text
             assert "(VC-JWT)" in detail and jwt in detail and did in detail and "Riverside District" in detail
+        finally:
+            await ann.close()
+
+
+async def test_older_badges_are_one_link_away_and_the_filters_stay(tmp_path: Path) -> None:
+    from wallet.web.pages_credentials import PAGE_SIZE
+
+    issuer = generate_key_pair()
+    async with running_wallet(tmp_path / "w") as w:
+        ann = Learner(w.url)
+        try:
+            await ann.sign_up("ann@example.org")
+            did = did_on((await ann.get("/account")).text)
+            badges = [make_badge(issuer, did=did, name=f"Badge {i:03}", tags=["many"]) for i in range(PAGE_SIZE + 1)]
+            report = await ann.post("/receive/files", files(*[(f"{i}.json", b) for i, b in enumerate(badges)]),
+                                    form_page="/receive")
+            assert f"{PAGE_SIZE + 1} added" in report.text
+            first = (await ann.get("/credentials?tag=many")).text
+            shown = re.findall(r'<a href="/credentials/[0-9a-f]{32}">(Badge \d+)</a>', first)
+            older = re.search(r'<a href="([^"]+)">Older badges</a>', first)
+            assert len(shown) == PAGE_SIZE and older and "tag=many" in older.group(1)
+            rest = (await ann.get(older.group(1).replace("&amp;", "&"))).text
+            more = re.findall(r'<a href="/credentials/[0-9a-f]{32}">(Badge \d+)</a>', rest)
+            assert len(more) == 1 and set(more).isdisjoint(shown) and "(continued)" in rest
+            assert "Older badges" not in rest
         finally:
             await ann.close()

@@ -18,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from credentials.errors import CredentialError
 from credentials.strictjson import parse_json
+from credentials.vcdm import issuer_id
 from credentials.xsd import format_datetime, parse_datetime
 from verifier.report import Report
 from verifier.verify import VerifyOptions, verify
@@ -58,8 +59,12 @@ async def _default_fetch(url: str) -> bytes:
     return await fetch_limited(url, timeout=FETCH_TIMEOUT, max_bytes=MAX_LIST_BYTES)
 
 
-def check_list(document: Any, *, url: str, now: datetime) -> str | None:
-    """None when ``document`` is a status list credential for ``url`` that verifies; otherwise why not (CPU-bound)."""
+def check_list(document: Any, *, url: str, now: datetime, issuers: Collection[str] | None = None) -> str | None:
+    """None when ``document`` is a status list credential for ``url`` that verifies; otherwise why not (CPU-bound).
+
+    ``issuers``: the issuers of the credentials relying on ``url``; a list signed by
+    anyone else (a valid proof by the wrong key) is not trusted for them.
+    """
     if not isinstance(document, dict):
         return "the status list is not a JSON object"
     types = document.get("type")
@@ -72,6 +77,9 @@ def check_list(document: Any, *, url: str, now: datetime) -> str | None:
     if not report.verified:
         failed = [f"{c.name}: {c.detail}" for c in report.checks if c.status == "failed"]
         return "the status list does not verify: " + ("; ".join(failed) or "its proof could not be checked")
+    if issuers is not None and issuer_id(document) not in issuers:
+        return (f"the status list is issued by {str(issuer_id(document))[:100]}, not by the issuer of the "
+                "credentials relying on it")
     return None
 
 
@@ -86,7 +94,8 @@ async def refresh_status(wallet: Wallet, *, fetch: Fetcher | None = None) -> Ref
         previous = next(iter(wallet.store.get_status_lists([url])), None)
         try:
             document = parse_json(await fetch(url), max_bytes=MAX_LIST_BYTES)
-            problem = await run_cpu(check_list, document, url=url, now=now)
+            issuers = {r.issuer_id for r in wallet.store.credentials_relying_on(url)}
+            problem = await run_cpu(check_list, document, url=url, now=now, issuers=issuers)
         except CredentialError as exc:
             document, problem = None, str(exc)
         if problem is not None:

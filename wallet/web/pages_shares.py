@@ -8,6 +8,7 @@ never the presentation behind it, so revoking the link ends what the QR gives.
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
 from aiohttp import web
@@ -41,12 +42,16 @@ async def shares_page(request: web.Request) -> web.Response:
     """Your share links: what each holds, how often it was viewed, until when it works; revoke one."""
     account = page_account(request)
     wallet = request.app[WALLET]
-    links = shares.list_shares(wallet, account)
+    now = wallet.now()
+    records = wallet.store.list_shares(account.id)
+    links = [shares.share_summary(wallet, record, now=now) for record in records]
+    # What the link's page says of its badges, computed when it was signed (a view never re-verifies).
+    verified = {record.id: bool(json.loads(record.results or "{}").get("verified")) for record in records}
     ids = list(dict.fromkeys(i for link in links for i in link["credentials"]))
     names = {r.id: r.achievement_name or "(a badge with no name)" for r in wallet.store.get_credentials(account.id, ids)}
     created = next((link for link in links if link["id"] == request.query.get("created")), None)
     return learner_page(request, "wallet_shares.html", "Your share links", account=account, active="shares",
-                        links=links, names=names, created=created, revoked=request.query.get("revoked") == "1")
+                        links=links, names=names, created=created, verified=verified, revoked=request.query.get("revoked") == "1")
 
 
 def _choose_page(request: web.Request, account: AccountRecord, *, chosen: set[str], error: str | None = None,
