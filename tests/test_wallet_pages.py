@@ -7,6 +7,7 @@ by issuer with their status line, share, see the share page, revoke (410).
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -569,3 +570,54 @@ async def test_older_badges_are_one_link_away_and_the_filters_stay(tmp_path: Pat
             assert "Older badges" not in rest
         finally:
             await ann.close()
+
+
+async def test_issuer_names_come_from_the_operators_trust_registry_when_it_lists_them(tmp_path: Path) -> None:
+    from wallet.config import init_data_dir
+
+    listed, unlisted, impostor = generate_key_pair(), generate_key_pair(), generate_key_pair()
+    data_dir = tmp_path / "w"
+    init_data_dir(data_dir, public_url=None)
+    (data_dir / "registry.json").write_text(json.dumps(
+        [{"did": listed.did, "name": "Riverside Unified School District", "url": "https://riverside.example.org"}]))
+    async with running_wallet(data_dir) as w:
+        ann = Learner(w.url)
+        try:
+            await ann.sign_up("ann@example.org")
+            did = did_on((await ann.get("/account")).text)
+            badges = [make_badge(listed, did=did, name="Listed", issuer_name="Riverside"),
+                      make_badge(unlisted, did=did, name="Unlisted", issuer_name="Hillcrest Schools"),
+                      make_badge(impostor, did=did, name="Fake", issuer_name="riverside unified  school district")]
+            await ann.post("/receive/files", files(*[(f"{i}.json", b) for i, b in enumerate(badges)]),
+                           form_page="/receive")
+            listing = (await ann.get("/credentials")).text
+            groups = {re.search(r"<h4[^>]*><a[^>]*>([^<]+)</a>", g).group(1): g  # type: ignore[union-attr]
+                      for g in re.findall(r'<section class="issuer-group".*?</section>', listing, re.S)}
+            assert "Riverside Unified School District <span class=\"claim\">(confirmed by this wallet&#39;s trust " \
+                   "registry)</span>" in groups["Listed"]
+            assert "Hillcrest Schools <span class=\"claim\">(claimed by the credential)</span>" in groups["Unlisted"]
+            assert "(impersonation suspected)" in groups["Fake"] and listed.did in groups["Fake"]
+            assert "Impersonation suspected:" in groups["Fake"]
+            fake = re.search(r'<a href="/credentials/([0-9a-f]{32})">Fake</a>', listing)
+            assert fake and "Impersonation suspected:" in (await ann.get(f"/credentials/{fake.group(1)}")).text
+        finally:
+            await ann.close()
+
+
+def test_an_unreadable_registry_file_stops_the_wallet_with_the_reason(tmp_path: Path) -> None:
+    import pytest
+
+    from wallet.config import init_data_dir, load_config
+    from wallet.context import open_wallet
+    from wallet.errors import Refused
+    from wallet.web.app import create_app
+
+    init_data_dir(tmp_path / "w", public_url="http://127.0.0.1:1")
+    (tmp_path / "w" / "registry.json").write_text('{"not": "a registry"}')
+    wallet = open_wallet(load_config(tmp_path / "w"))
+    try:
+        with pytest.raises(Refused) as caught:
+            create_app(wallet, background_refresh=False)
+        assert caught.value.code == "bad_registry" and "registry.json is not a trust registry" in caught.value.detail
+    finally:
+        wallet.close()

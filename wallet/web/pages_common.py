@@ -19,24 +19,28 @@ from typing import Any
 
 from aiohttp import web
 
+from verifier.registry import TrustRegistry
 from webbase.sessions import (SESSIONS, SessionCodec, clear_session_cookie, current_session, set_session_cookie,
                               setup_sessions)
 from webbase.templates import render
 
 from ..storage import AccountRecord
+from ..trust import load_registry
 from .keys import WALLET
 
 SESSION_COOKIE = "satchel_wallet_session"
 PRESESSION_COOKIE = "satchel_wallet_presession"
 SESSION_TTL = timedelta(hours=12)
 SITE_NAME = "Satchel wallet"
+REGISTRY = web.AppKey("wallet.pages.registry", TrustRegistry)  # empty when the operator gave none
 
 
 def setup_page_sessions(app: web.Application) -> None:
-    """Sessions for the learner pages (once per app)."""
+    """Sessions for the learner pages (once per app), and the operator's trust registry if there is one."""
     if app.get(SESSIONS) is not None:
         return
     wallet = app[WALLET]
+    app[REGISTRY] = load_registry(wallet.config.data_dir) or TrustRegistry({})
     setup_sessions(app, SessionCodec(wallet.vault.session_secret),
                    secure=wallet.config.public_url.startswith("https://"),
                    cookie_name=SESSION_COOKIE, presession_cookie_name=PRESESSION_COOKIE)

@@ -20,7 +20,7 @@ from webbase.uploads import read_form
 from .. import holdings
 from ..errors import WalletError
 from .keys import REFRESH_WAKE, WALLET
-from .pages_common import learner_page, page_account, redirect, sentence
+from .pages_common import REGISTRY, learner_page, page_account, redirect, sentence
 from .pages_view import badge_view, group_by_issuer
 
 PAGE_SIZE = 50
@@ -41,7 +41,7 @@ async def credentials_page(request: web.Request) -> web.Response:
         records, next_cursor = list(result.items), result.next_cursor
     except WalletError as exc:
         error, records, next_cursor = sentence(exc.detail), [], None
-    badges = [badge_view(r) for r in records]
+    badges = [badge_view(r, request.app[REGISTRY]) for r in records]
     more = f"/credentials?{urlencode({**params, 'cursor': next_cursor})}" if next_cursor is not None else None
     return learner_page(request, "wallet_credentials.html", "Your badges", account=account, active="credentials",
                         status=400 if error else 200, groups=group_by_issuer(badges), count=len(badges),
@@ -58,7 +58,7 @@ async def credential_page(request: web.Request) -> web.Response:
     """One badge: what it says, its status, its evidence, and the document as received."""
     account = page_account(request)
     record = holdings.get_credential(request.app[WALLET], account, request.match_info["id"])
-    badge = badge_view(record)
+    badge = badge_view(record, request.app[REGISTRY])
     return learner_page(request, "wallet_credential.html", badge.name, account=account, active="credentials",
                         badge=badge, document=record.document if record.format == "jwt" else _pretty(record.document))
 
@@ -68,7 +68,7 @@ async def delete_confirm_page(request: web.Request) -> web.Response:
     """Ask before deleting a badge."""
     account = page_account(request)
     record = holdings.get_credential(request.app[WALLET], account, request.match_info["id"])
-    badge = badge_view(record)
+    badge = badge_view(record, request.app[REGISTRY])
     holding = [s for s in request.app[WALLET].store.shares_holding(record.id) if s.revoked_at is None]
     return learner_page(request, "wallet_delete.html", f"Delete {badge.name}?", account=account,
                         active="credentials", badge=badge, share_count=len(holding))

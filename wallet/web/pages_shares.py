@@ -22,7 +22,7 @@ from .. import shares
 from ..errors import NotFound, WalletError
 from ..storage import AccountRecord, CredentialQuery
 from .keys import WALLET
-from .pages_common import learner_page, page_account, redirect, sentence
+from .pages_common import REGISTRY, learner_page, page_account, redirect, sentence
 from .pages_view import badge_view
 
 CHOOSE_LIMIT = shares.MAX_CREDENTIALS_PER_SHARE
@@ -59,10 +59,10 @@ def _choose_page(request: web.Request, account: AccountRecord, *, chosen: set[st
     wallet = request.app[WALLET]
     text = request.query.get("q", "").strip()[:200]
     page_ = wallet.store.list_credentials(account.id, CredentialQuery(text=text or None, limit=CHOOSE_LIMIT))
-    badges = [badge_view(r) for r in page_.items]
+    badges = [badge_view(r, request.app[REGISTRY]) for r in page_.items]
     # A badge chosen on the list page stays chosen even when the search here does not show it.
     missing = chosen - {b.id for b in badges}
-    extra = [badge_view(r) for r in wallet.store.get_credentials(account.id, sorted(missing))]
+    extra = [badge_view(r, request.app[REGISTRY]) for r in wallet.store.get_credentials(account.id, sorted(missing))]
     return learner_page(request, "wallet_share_new.html", "Share badges", account=account, active="shares",
                         status=status, badges=extra + badges, chosen=chosen, error=error, q=text, expires=expires,
                         note=note, more=page_.next_cursor is not None, max_note=shares.MAX_NOTE,

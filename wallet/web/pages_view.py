@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from credentials.errors import CredentialError
+from verifier.registry import TrustRegistry
 from verifier.summary import summarize
 
 # ``_image`` is the import's own rule for images (data: URIs only), applied here to the issuer's logo.
@@ -22,8 +23,7 @@ from ..badge import _image, credential_of
 from ..holdings import status_line
 from ..reading import Candidate
 from ..storage import CredentialRecord
-
-CLAIMED = "claimed by the credential"
+from ..trust import name_issuer
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class BadgeView:
     issuer_name: str | None
     issuer_image: str | None
     issuer_source: str
+    issuer_warning: str | None
     tags: tuple[str, ...]
     issued: str | None
     valid_until: str | None
@@ -64,6 +65,7 @@ class IssuerGroup:
     issuer_name: str | None
     issuer_image: str | None
     issuer_source: str
+    issuer_warning: str | None
     badges: tuple[BadgeView, ...]
 
 
@@ -80,8 +82,12 @@ def _link(value: str | None) -> str | None:
     return value if value and value.startswith(("https://", "http://")) else None
 
 
-def badge_view(record: CredentialRecord) -> BadgeView:
-    """The record as a page shows it (reads the document for evidence, criteria, issuer image, recipient)."""
+def badge_view(record: CredentialRecord, registry: TrustRegistry | None = None) -> BadgeView:
+    """The record as a page shows it (reads the document for evidence, criteria, issuer image, recipient).
+
+    The issuer's name is the credential's claim unless ``registry`` (the operator's) lists the issuer.
+    """
+    naming = name_issuer(registry, record.issuer_id, record.issuer_name)
     credential, jwt_subject = _credential(record)
     summary = summarize(credential, jwt_subject=jwt_subject)
     issuer = credential.get("issuer")
@@ -91,9 +97,9 @@ def badge_view(record: CredentialRecord) -> BadgeView:
                      for e in (summary.evidence if summary else ()))
     return BadgeView(
         id=record.id, name=record.achievement_name or "(a badge with no name)", description=record.description,
-        image=record.image, issuer_id=record.issuer_id, issuer_name=record.issuer_name,
+        image=record.image, issuer_id=record.issuer_id, issuer_name=naming.name,
         issuer_image=_image(issuer.get("image")) if isinstance(issuer, dict) else None,
-        issuer_source=CLAIMED, tags=record.tags, issued=record.valid_from, valid_until=record.valid_until,
+        issuer_source=naming.source, issuer_warning=naming.warning, tags=record.tags, issued=record.valid_from, valid_until=record.valid_until,
         state=record.state, state_detail=record.state_detail, status_line=status_line(record),
         status_checked=record.status_checked_at is not None, added_at=record.added_at, source=record.source,
         format=record.format, criteria=summary.criteria if summary else None,
@@ -110,7 +116,8 @@ def group_by_issuer(badges: list[BadgeView]) -> list[IssuerGroup]:
         first = members[0]
         out.append(IssuerGroup(issuer_id=issuer_id, issuer_name=first.issuer_name,
                                issuer_image=next((b.issuer_image for b in members if b.issuer_image), None),
-                               issuer_source=first.issuer_source, badges=tuple(members)))
+                               issuer_source=first.issuer_source, issuer_warning=first.issuer_warning,
+                               badges=tuple(members)))
     return out
 
 
