@@ -1,8 +1,8 @@
 """Who is calling: the account behind ``Authorization: Bearer``.
 
-The learner pages (a later module) add a session cookie here (``webbase.sessions``,
-with CSRF on forms); every route asks ``require_account`` and never reads
-credentials itself.
+Every API route asks ``require_account`` and never reads credentials itself.
+The learner pages sign in with a session cookie instead (``webbase.sessions``,
+CSRF on every form): they ask ``pages_common.page_account``.
 """
 
 from __future__ import annotations
