@@ -130,18 +130,20 @@ def _run_batch(node: IssuerNode, job: BulkJob, batch: Sequence[BulkRow | RowErro
 
 
 def run_bulk(node: IssuerNode, bulk: BulkFile, *, filename: str, batch_size: int = BATCH_SIZE, offer: bool = False,
-             progress: Progress | None = None) -> BulkSummary:
+             allow_duplicates: bool = False, progress: Progress | None = None) -> BulkSummary:
     """Issue (or resume issuing) every row of ``bulk``; return every row's outcome.
 
     Needs the node's key (signing). ``progress(done, total)`` is called after
     each committed batch, ``done`` counting rows settled by earlier runs too.
+    Unless ``allow_duplicates``, rows whose recipient already holds the
+    achievement are refused (``bulk_csv.check_rows``).
     """
     store = node.store
     job, _ = store.start_bulk_job(bulk.sha256, filename=filename, rows=bulk.total_rows,
                                   created=datetime.now(timezone.utc))
     settled = store.bulk_rows_settled(job.id)
     rows = [row for row in bulk.rows if row.number not in settled]
-    faults = check_rows(node, rows)
+    faults = check_rows(node, rows, allow_duplicates=allow_duplicates)
     pending: list[BulkRow | RowError] = sorted(
         [*rows, *bulk.read_errors], key=lambda item: item.number if isinstance(item, BulkRow) else item.row)
     done = len(bulk.rows) + len(bulk.read_errors) - len(pending)
@@ -156,10 +158,30 @@ def run_bulk(node: IssuerNode, bulk: BulkFile, *, filename: str, batch_size: int
     return BulkSummary(job=finished, resumed_rows=len(settled), outcomes=tuple(store.list_bulk_rows(job.id)))
 
 
-def dry_run(node: IssuerNode, bulk: BulkFile) -> list[RowError]:
-    """Every faulty row's first fault (reading faults included), by row; issues nothing and needs no key."""
-    faults = check_rows(node, bulk.rows)
-    return sorted([*bulk.read_errors, *faults.values()], key=lambda fault: fault.row)
+@dataclass(frozen=True)
+class DryRun:
+    """What a run would do: the faulty rows' first faults (by row) and the rows an earlier run already settled."""
+
+    faults: tuple[RowError, ...]
+    already_done: int
+    rows: int
+
+    @property
+    def ready(self) -> int:
+        return self.rows - self.already_done - len(self.faults)
+
+
+def dry_run(node: IssuerNode, bulk: BulkFile, *, allow_duplicates: bool = False) -> DryRun:
+    """Check every row a run of ``bulk`` would still try; issues nothing and needs no key.
+
+    Rows issued or offered by an earlier run of the same file are not checked
+    again (a run skips them too).
+    """
+    settled = node.store.bulk_rows_settled(bulk.sha256)
+    rows = [row for row in bulk.rows if row.number not in settled]
+    faults = check_rows(node, rows, allow_duplicates=allow_duplicates)
+    return DryRun(faults=tuple(sorted([*bulk.read_errors, *faults.values()], key=lambda fault: fault.row)),
+                  already_done=len(settled), rows=len(bulk.rows) + len(bulk.read_errors))
 
 
 def _cell(value: Any) -> str:

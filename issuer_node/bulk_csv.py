@@ -20,7 +20,10 @@ File-level faults (not UTF-8, no header, unknown or missing column, too big)
 raise ``BulkFileError``: nothing is issued from a file that is not understood.
 Row-level faults are ``RowError`` values (row, column, message): such a row is
 refused, the others are issued. The row checks are those of
-``issuing.check_requests``, so a dry run refuses exactly what a real run would.
+``issuing.check_requests``, so a dry run refuses exactly what a real run would;
+besides, a row is refused whose recipient already holds the achievement or that
+repeats an earlier row (unless duplicates are allowed), since a corrected file
+is a new bulk job and would otherwise issue every earlier row again.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from .errors import InvalidRequest, IssuerError
 from .issuing import IssueRequest, Recipient, check_requests
@@ -195,11 +199,43 @@ def _missing_recipient(row: BulkRow) -> RowError | None:
     return None
 
 
-def check_rows(node: IssuerNode, rows: Sequence[BulkRow]) -> dict[int, RowError]:
+def _duplicates(node: IssuerNode, rows: Sequence[BulkRow]) -> dict[int, RowError]:
+    """Rows whose recipient already holds the achievement (or an open offer of it), or that repeat an earlier row.
+
+    A corrected file is a new bulk job: without this check, running it would
+    issue every row of the first run a second time.
+    """
+    keys: dict[str, str] = {}
+    for row in rows:
+        if row.achievement not in keys:
+            achievement = node.store.get_achievement(row.achievement)
+            if achievement is not None:
+                keys[row.achievement] = achievement.key
+    held = node.store.recipients_holding(keys.values(), now=datetime.now(timezone.utc))
+    first: dict[tuple[str, str], int] = {}
+    faults: dict[int, RowError] = {}
+    for row in rows:
+        who = row.did or row.email.strip().lower()
+        pair = (keys.get(row.achievement, ""), who)
+        column = "did" if row.did else "email"
+        if pair in held:
+            faults[row.number] = RowError(row.number, column, f"{who[:80]} already holds this achievement (a "
+                                          "credential not revoked, or an open offer)", "already_held")
+        elif pair in first:
+            faults[row.number] = RowError(row.number, column, f"the same recipient and achievement as row "
+                                          f"{first[pair]}", "repeated_row")
+        else:
+            first[pair] = row.number
+    return faults
+
+
+def check_rows(node: IssuerNode, rows: Sequence[BulkRow], *, allow_duplicates: bool = False) -> dict[int, RowError]:
     """Each faulty row's first fault, by row number; rows not in the result would be issued.
 
     Needs no key and changes nothing. A row that has a DID and an email is
-    issued to the DID; its email must still be an email address.
+    issued to the DID; its email must still be an email address. Unless
+    ``allow_duplicates``, a row is refused whose recipient already holds the
+    achievement, or that repeats an earlier row's recipient and achievement.
     """
     faults: dict[int, RowError] = {}
     for row in rows:
@@ -216,4 +252,6 @@ def check_rows(node: IssuerNode, rows: Sequence[BulkRow]) -> dict[int, RowError]
     for row, error in zip(both, check_requests(node, probes)):
         if error is not None and error.field == "recipient.email":
             faults[row.number] = row_error(row.number, error)
+    if not allow_duplicates:
+        faults.update(_duplicates(node, [row for row in rows if row.number not in faults]))
     return faults

@@ -34,7 +34,8 @@ def add_bulk_parser(cmds: Any, *, guarded: Callable[[Run], Run], data_dir: Calla
                     f"at most {MAX_ROWS:,} rows and {MAX_BYTES // (1024 * 1024)} MiB). achievement is the "
                     "achievement's id or uuid; a row with a did is issued to the did, otherwise to the email "
                     "(hashed and salted in the credential), or offered to it with --offer. Rows are numbered "
-                    "from 1 after the header. Bad rows are refused with the reason and do not stop the run. "
+                    "from 1 after the header. Bad rows are refused with the reason and do not stop the run; so are "
+                    "rows whose recipient already holds the achievement, unless --allow-duplicates. "
                     "The run is resumable: running the same file again (same bytes) continues where it stopped "
                     "and never issues a row twice. Exit 0: every row issued; 1: some rows refused; 2: the file "
                     "or the node cannot be used (nothing issued).")
@@ -47,6 +48,9 @@ def add_bulk_parser(cmds: Any, *, guarded: Callable[[Run], Run], data_dir: Calla
     p.add_argument("--offer", action="store_true",
                    help="for rows without a did, create an OpenID4VCI offer mailed through the outbox "
                         "(state 'offer sent') instead of issuing to the email identity")
+    p.add_argument("--allow-duplicates", action="store_true",
+                   help="issue even to a recipient who already holds the achievement (a credential not revoked, "
+                        "an open offer) or who appears twice in the file; by default such rows are refused")
     p.add_argument("--batch-size", type=int, default=200, metavar="N",
                    help="rows per transaction (default 200)")
     passphrase(p, "the passphrase of a sealed key")
@@ -100,18 +104,17 @@ def run_bulk_command(args: argparse.Namespace) -> int:
     node = open_node(IssuerConfig(data_dir=args.data_dir, passphrase=passphrase), need_key=not args.dry_run)
     try:
         if args.dry_run:
-            faults = dry_run(node, bulk)
-            for fault in faults:
+            checked = dry_run(node, bulk, allow_duplicates=args.allow_duplicates)
+            for fault in checked.faults:
                 print(fault)
             verb = "offered or issued" if args.offer else "issued"
-            print(f"{rows:,} rows: {rows - len(faults):,} would be {verb}, {len(faults):,} refused "
+            done = f", {checked.already_done:,} done by an earlier run" if checked.already_done else ""
+            print(f"{rows:,} rows: {checked.ready:,} would be {verb}, {len(checked.faults):,} refused{done} "
                   "(dry run: nothing issued)")
-            job = node.store.get_bulk_job(bulk.sha256)
-            if job is not None:
-                settled = len(node.store.bulk_rows_settled(job.id))
-                print(f"this file was run before (bulk job {job.id[:12]}): {settled:,} rows already issued or "
-                      "offered; running it again resumes it", file=sys.stderr)
-            return 1 if faults else 0
+            if checked.already_done:
+                print(f"this file was run before (bulk job {bulk.sha256[:12]}); running it again resumes it",
+                      file=sys.stderr)
+            return 1 if checked.faults else 0
 
         result_path = args.result or default_result_path(args.file)
         if not result_path.parent.is_dir():
@@ -120,7 +123,7 @@ def run_bulk_command(args: argparse.Namespace) -> int:
         started = time.monotonic()
         try:
             summary = run_bulk(node, bulk, filename=Path(args.file).name, batch_size=args.batch_size,
-                               offer=args.offer, progress=bar)
+                               offer=args.offer, allow_duplicates=args.allow_duplicates, progress=bar)
         except KeyboardInterrupt:
             bar.close()
             print("error: interrupted; every committed row is kept: run the same command again to resume",

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from conftest import Result
+from credentials.keys import key_pair_from_seed
 
 Run = Callable[..., Result]
 HOLDER_DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
@@ -36,12 +37,17 @@ def csv_text(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return out.getvalue()
 
 
+def did_of(number: int) -> str:
+    """Teacher ``number``'s own did:key (a fixed seed per number)."""
+    return key_pair_from_seed(number.to_bytes(32, "big")).did
+
+
 def teachers(count: int, achievement: str, *, bad: dict[int, tuple[str, str]] | None = None) -> list[list[str]]:
-    """``count`` rows (name, email, achievement, did): every third one to a DID; ``bad`` = {row: (column, value)}."""
+    """``count`` rows (name, email, achievement, did): every third one to its DID; ``bad`` = {row: (column, value)}."""
     rows = []
     for number in range(1, count + 1):
         row = {"name": f"Teacher {number}", "email": f"teacher{number}@riverside.example.org",
-               "achievement": achievement, "did": HOLDER_DID if number % 3 == 0 else ""}
+               "achievement": achievement, "did": did_of(number) if number % 3 == 0 else ""}
         if bad and number in bad:
             column, value = bad[number]
             row[column] = value

@@ -273,3 +273,42 @@ def test_a_result_path_in_no_directory_is_refused_before_issuing(satchel: Run, t
     result = satchel("issuer", "bulk", "--data-dir", str(data), str(path), "--result", str(tmp_path / "no" / "r.csv"))
     assert result.code == 2 and result.err.startswith("error: cannot write the result") and "Traceback" not in result.err
     _nothing_issued(data)
+
+
+def test_a_corrected_file_does_not_issue_again_to_those_who_hold_the_achievement(satchel: Run,
+                                                                                tmp_path: Path) -> None:
+    data, achievement = make_node(satchel, tmp_path)
+    first = tmp_path / "first.csv"
+    first.write_text(csv_text(HEADER + ["did"], [["Ann", "ann@x.example", achievement, ""],
+                                                ["Ben", "ben@x", achievement, ""],
+                                                ["Cy", "", achievement, HOLDER_DID]]), encoding="utf-8")
+    assert satchel("issuer", "bulk", "--data-dir", str(data), str(first)).code == 1  # Ben's email is bad.
+    again = satchel("issuer", "bulk", "--data-dir", str(data), str(first), "--dry-run")
+    assert again.code == 1
+    assert again.out.splitlines()[-1] == ("3 rows: 0 would be issued, 1 refused, 2 done by an earlier run "
+                                          "(dry run: nothing issued)")
+
+    # The operator fixes Ben's email and uploads the whole file again: a new job, but Ann and Cy hold the badge.
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text(csv_text(HEADER + ["did"], [["Ann", "ANN@x.example", achievement, ""],
+                                                ["Ben", "ben@x.example", achievement, ""],
+                                                ["Cy", "", achievement, HOLDER_DID],
+                                                ["Ben again", "ben@x.example", achievement, ""]]), encoding="utf-8")
+    checked = satchel("issuer", "bulk", "--data-dir", str(data), str(fixed), "--dry-run")
+    assert checked.code == 1
+    assert checked.out.splitlines()[:-1] == [
+        "row 1, column email: ann@x.example already holds this achievement (a credential not revoked, or an open "
+        "offer)",
+        f"row 3, column did: {HOLDER_DID} already holds this achievement (a credential not revoked, or an open offer)",
+        "row 4, column email: the same recipient and achievement as row 2"]
+    run = satchel("issuer", "bulk", "--data-dir", str(data), str(fixed))
+    assert run.code == 1
+    assert [r["state"] for r in read_result(tmp_path / "fixed.result.csv")] == ["refused", "issued", "refused",
+                                                                                "refused"]
+    assert count(data, "SELECT count(*) FROM credentials") == 3
+
+    # Asked for, duplicates are issued.
+    extra = tmp_path / "extra.csv"
+    extra.write_text(csv_text(HEADER, [["Ann", "ann@x.example", achievement]]), encoding="utf-8")
+    assert satchel("issuer", "bulk", "--data-dir", str(data), str(extra), "--allow-duplicates").code == 0
+    assert count(data, "SELECT count(*) FROM credentials WHERE recipient_email = 'ann@x.example'") == 2

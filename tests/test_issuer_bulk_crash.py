@@ -83,3 +83,23 @@ def test_a_killed_run_resumes_at_the_first_uncommitted_row(satchel: Run, tmp_pat
     results = read_result(tmp_path / "district.result.csv")
     assert [int(r["row"]) for r in results] == list(range(1, ROWS + 1))
     assert len({r["credential_id"] for r in results if r["state"] == "issued"}) == good
+
+
+@pytest.mark.slow
+def test_two_runs_of_one_file_at_once_issue_each_row_once(satchel: Run, tmp_path: Path) -> None:
+    data, achievement = make_node(satchel, tmp_path)
+    path = tmp_path / "district.csv"
+    rows = 600
+    path.write_text(csv_text(["name", "email", "achievement", "did"], teachers(rows, achievement)), encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(NETGUARD_DIR))
+    procs = [subprocess.Popen([sys.executable, "-m", "satchel", "issuer", "bulk", "--data-dir", str(data), str(path),
+                               "--batch-size", "20", "--result", str(tmp_path / f"result{n}.csv")],
+                              cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for n in (1, 2)]
+    errors = [proc.communicate(timeout=120)[1].decode() for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], errors
+    assert count(data, "SELECT count(*) FROM credentials") == rows
+    assert count(data, "SELECT count(DISTINCT recipient_name) FROM credentials") == rows
+    assert count(data, "SELECT count(*) FROM bulk_rows WHERE state = 'issued'") == rows
+    first, second = (read_result(tmp_path / f"result{n}.csv") for n in (1, 2))
+    assert first == second and len(first) == rows

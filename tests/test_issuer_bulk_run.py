@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bulk_support import HOLDER_DID, PUBLIC_URL, Run, count, csv_text, db, make_node, read_result, teachers
+from bulk_support import PUBLIC_URL, Run, count, csv_text, db, did_of, make_node, read_result, teachers
 from issuer_node.config import IssuerConfig
 from issuer_node.node import open_node
 from issuer_node.statuslists import published_status_list
@@ -74,7 +74,7 @@ def test_two_thousand_rows_with_three_bad_ones(satchel: Run, tmp_path: Path,
             assert record is not None
             subject = record.document["credentialSubject"]
             if number % 3 == 0:
-                assert subject["id"] == HOLDER_DID
+                assert subject["id"] == did_of(number)
             else:
                 assert record.recipient_email == f"teacher{number}@riverside.example.org" and "id" not in subject
             lists = []
@@ -85,7 +85,7 @@ def test_two_thousand_rows_with_three_bad_ones(satchel: Run, tmp_path: Path,
             assert report.code == 0, report.out
             checks = report.json()["checks"]
             assert [c["status"] for c in checks if c["name"] == "status"] == ["passed", "passed"]
-            assert json.dumps(record.document).count(HOLDER_DID) == (1 if number % 3 == 0 else 0)
+            assert json.dumps(record.document).count(did_of(number)) == (1 if number % 3 == 0 else 0)
     finally:
         node.close()
 

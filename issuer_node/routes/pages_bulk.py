@@ -31,11 +31,12 @@ SHOWN_FAULTS = 500
 
 
 def _bulk_page(request: web.Request, user: User, *, faults: list[RowError] | None = None, rows: int = 0,
-               filename: str | None = None, error: str | None = None, status: int = 200) -> web.Response:
+               already_done: int = 0, filename: str | None = None, error: str | None = None,
+               status: int = 200) -> web.Response:
     jobs = request.app[NODE].store.list_bulk_jobs(limit=20)
     return admin_page(request, "admin_bulk.html", user, "Bulk issue", http_status=status, jobs=jobs,
                       faults=None if faults is None else faults[:SHOWN_FAULTS], fault_count=len(faults or []),
-                      rows=rows, filename=filename, error=error, columns=COLUMNS, required=REQUIRED_COLUMNS,
+                      rows=rows, already_done=already_done, filename=filename, error=error, columns=COLUMNS, required=REQUIRED_COLUMNS,
                       max_mib=PAGE_MAX_BYTES // (1024 * 1024))
 
 
@@ -60,10 +61,13 @@ async def bulk_submit(request: web.Request) -> web.Response:
     except BulkFileError as exc:
         return _bulk_page(request, user, filename=upload.filename, error=f"{upload.filename}: {exc}", status=400)
     rows = len(bulk.rows) + len(bulk.read_errors)
+    allow_duplicates = form.fields.get("allow_duplicates") == "1"
     if form.fields.get("action") != "issue":
-        faults = await run_cpu(dry_run, node, bulk)
-        return _bulk_page(request, user, faults=faults, rows=rows, filename=upload.filename)
-    await run_cpu(run_bulk, node, bulk, filename=upload.filename[:200], offer=form.fields.get("offer") == "1")
+        checked = await run_cpu(dry_run, node, bulk, allow_duplicates=allow_duplicates)
+        return _bulk_page(request, user, faults=list(checked.faults), rows=rows, already_done=checked.already_done,
+                          filename=upload.filename)
+    await run_cpu(run_bulk, node, bulk, filename=upload.filename[:200], offer=form.fields.get("offer") == "1",
+                  allow_duplicates=allow_duplicates)
     raise web.HTTPSeeOther(f"/admin/bulk/{bulk.sha256}")
 
 

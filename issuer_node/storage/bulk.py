@@ -87,6 +87,13 @@ class BulkStore(Protocol):
 
     def finish_bulk_job(self, job_id: str, *, at: datetime) -> None: ...
 
+    def recipients_holding(self, achievement_keys: Iterable[str], *, now: datetime) -> set[tuple[str, str]]:
+        """(achievement key, recipient) pairs already served: a credential not revoked, or an offer still open.
+
+        The recipient is the DID or the (lower-case) email the credential or award names.
+        """
+        ...
+
 
 def _ts(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
@@ -160,3 +167,16 @@ class SqliteBulkStore:
     def finish_bulk_job(self, job_id: str, *, at: datetime) -> None:
         with self.atomic():
             self._conn.execute("UPDATE bulk_jobs SET finished = ? WHERE id = ?", (_ts(at), job_id))
+
+    def recipients_holding(self, achievement_keys: Iterable[str], *, now: datetime) -> set[tuple[str, str]]:
+        held: set[tuple[str, str]] = set()
+        for key in set(achievement_keys):
+            for row in self._all_rows("SELECT coalesce(recipient_did, recipient_email) AS who FROM credentials "
+                                      "WHERE achievement_key = ? AND revoked_at IS NULL", (key,)):
+                held.add((key, str(row["who"])))
+            # An award redeemed into a credential bound to a wallet's DID still names the email it was offered to.
+            for row in self._all_rows("SELECT a.email FROM awards a LEFT JOIN credentials c ON c.key = a.credential_key "
+                                      "WHERE a.achievement_key = ? AND ((a.credential_key IS NULL AND a.expires > ?) "
+                                      "OR (c.key IS NOT NULL AND c.revoked_at IS NULL))", (key, _ts(now))):
+                held.add((key, str(row["email"])))
+        return held
