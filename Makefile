@@ -1,5 +1,5 @@
 # Two commands on a fresh machine with Python 3.11 and pip:
-#   make demo   install, then verify a bundled sample credential offline
+#   make demo   install, then run the federation demo (two issuer nodes, a wallet, a verifier) until Ctrl-C
 #   make test   install with test extras, then run the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -18,7 +18,7 @@ install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 
 demo: install
-	$(BIN)/satchel verify samples/lakeside-badge.json
+	$(BIN)/satchel demo
 
 test: install-test
 	$(BIN)/python -m pytest -q -p no:cacheprovider

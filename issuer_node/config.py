@@ -35,6 +35,8 @@ class IssuerConfig:
     port: int = DEFAULT_PORT
     smtp: tuple[str, int] | None = None
     passphrase: Secret | None = None
+    # Cookies ignore ports: nodes sharing a host (``satchel demo`` runs two) need cookie names of their own.
+    cookie_prefix: str = "satchel_issuer"
 
 
 def normalize_public_url(value: str) -> str:

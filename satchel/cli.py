@@ -11,7 +11,7 @@ from issuer_node import cli as issuer_cli
 
 from wallet import cli as wallet_cli
 
-from . import cmd_core, cmd_verifier, cmd_verify
+from . import cmd_core, cmd_verifier, cmd_verify, demo
 from .clio import EXIT_FAILED, EXIT_USAGE, UsageError
 
 
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_verifier.add_parser(sub)
     wallet_cli.add_parser(sub)
     issuer_cli.add_parser(sub)
+    demo.add_parser(sub)
     return parser
 
 

@@ -24,7 +24,7 @@ from webbase.sessions import (SESSIONS, SessionCodec, check_csrf, clear_session_
 from webbase.tokens import bearer_token
 
 from ..accounts import authenticate, require_role
-from ..state import NODE
+from ..state import CONFIG, NODE
 from ..storage import User
 from ..storage.records import Role
 
@@ -52,8 +52,11 @@ def ensure_sessions(app: web.Application) -> None:
     if app.get(SESSIONS) is not None:
         return
     secure = app[NODE].public_url.startswith("https://")
-    setup_sessions(app, SessionCodec(_session_secret(app)), secure=secure, cookie_name=SESSION_COOKIE,
-                   presession_cookie_name=PRESESSION_COOKIE)
+    config = app.get(CONFIG)
+    prefix = config.cookie_prefix if config is not None else None
+    setup_sessions(app, SessionCodec(_session_secret(app)), secure=secure,
+                   cookie_name=f"{prefix}_session" if prefix else SESSION_COOKIE,
+                   presession_cookie_name=f"{prefix}_presession" if prefix else PRESESSION_COOKIE)
     app[LOGIN_LIMITER] = RateLimiter(10, 300)
     app[APPLY_LIMITER] = RateLimiter(20, 3600)
 
