@@ -43,6 +43,7 @@ ROWS = [
     Row("GET", "/api/credentials", 401, 200, 200),
     Row("GET", "/api/credentials/{cred}", 401, 404, 200),
     Row("DELETE", "/api/credentials/{cred}", 401, 404, 204),
+    Row("POST", "/api/status/refresh", 401, 202, 202),  # any account may ask for a pass over every list
     Row("POST", "/api/shares", 401, 404, 201, json={"credentials": ["{cred}"]}),
     Row("GET", "/api/shares", 401, 200, 200),
     Row("DELETE", "/api/shares/{share}", 401, 404, 204),

@@ -106,7 +106,19 @@ async def delete_credential(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+async def refresh_status_now(request: web.Request) -> web.Response:
+    """Ask for a status refresh pass now (a learner who heard of a revocation need not wait for the next one).
+
+    The pass is the background task's own (one at a time, shares re-signed when a
+    standing changes); 202 says it is scheduled, the credentials' states tell when it ran.
+    """
+    require_account(request)
+    request.app[REFRESH_WAKE].set()
+    return web.json_response({"scheduled": True}, status=202)
+
+
 def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/status/refresh", refresh_status_now)
     app.router.add_post("/api/credentials", import_credentials)
     app.router.add_get("/api/credentials", list_credentials)
     app.router.add_get("/api/credentials/{id}", get_credential)
