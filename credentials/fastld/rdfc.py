@@ -18,12 +18,17 @@ for byte what pyld's URDNA2015 ``normalize`` returns.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from hashlib import sha256
+from collections.abc import Callable, Iterator
+from hashlib import sha256, sha384
+from typing import Any
 
 from .budget import MAX_QUADS, WorkCounter, check_dataset
 
 Quad = tuple[str, str, str, str]
+Hash = Callable[[bytes], Any]
+
+HASH_ALGORITHMS = {"SHA256": sha256, "SHA384": sha384}
+"""The hash functions RDFC-1.0 may be run with (§4.4: SHA-256 unless the caller chooses another)."""
 
 
 def _permutations(items: list[str]) -> Iterator[tuple[str, ...]]:
@@ -77,17 +82,18 @@ class _NDegree:
     """Hash Related Blank Node (§4.7) and Hash N-Degree Quads (§4.8)."""
 
     def __init__(self, mentions: dict[str, list[Quad]], first: dict[str, str], canonical: _Issuer,
-                 work: WorkCounter) -> None:
+                 work: WorkCounter, digest: Hash = sha256) -> None:
         self.mentions = mentions
         self.first = first
         self.canonical = canonical
         self.work = work
+        self.digest = digest
 
     def related_hash(self, related: str, quad: Quad, issuer: _Issuer, position: str) -> str:
         # §4.7 steps 1-4: the related node's best-known identifier, its position, the predicate.
         identifier = self.canonical.issued.get(related) or issuer.issued.get(related) or self.first[related]
         data = position + (quad[1] if position != "g" else "") + identifier
-        return sha256(data.encode()).hexdigest()
+        return self.digest(data.encode()).hexdigest()
 
     def hash(self, node: str, issuer: _Issuer) -> tuple[str, _Issuer]:
         self.work.call()
@@ -137,7 +143,7 @@ class _NDegree:
             data += chosen_path
             assert chosen_issuer is not None
             issuer = chosen_issuer
-        return sha256(data.encode()).hexdigest(), issuer
+        return self.digest(data.encode()).hexdigest(), issuer
 
 
 def _line(s: str, p: str, o: str, g: str) -> str:
@@ -149,7 +155,37 @@ def canonicalize_quads(quads: set[Quad], *, max_quads: int = MAX_QUADS, work: Wo
 
     Raises ``CanonicalizationLimitError`` for a dataset past the work budget (``budget``).
     """
+    labels = canonical_labels(quads, max_quads=max_quads, work=work)
+    if not labels:
+        return "".join(sorted(_line(*q) for q in quads))
+    return relabel(quads, labels)
+
+
+def relabel(quads: set[Quad], labels: dict[str, str]) -> str:
+    """§4.4.3 step 7: the dataset with each blank node replaced by its label, lines in code point order."""
+    out = []
+    for s, p, o, g in quads:
+        if s[0] == "_":
+            s = labels[s]
+        if o[0] == "_":
+            o = labels[o]
+        if g and g[0] == "_":
+            g = labels[g]
+        out.append(_line(s, p, o, g))
+    out.sort()
+    return "".join(out)
+
+
+def canonical_labels(quads: set[Quad], *, max_quads: int = MAX_QUADS, work: WorkCounter | None = None,
+                     algorithm: str = "SHA256") -> dict[str, str]:
+    """The issued identifiers map of RDFC-1.0 (§4.4.3 steps 1-6): each blank node's canonical label.
+
+    Blank nodes are the terms that start with ``_:``; labels are ``_:c14nN``. ``algorithm``
+    names the hash function (``HASH_ALGORITHMS``). Raises ``CanonicalizationLimitError``
+    for a dataset past the work budget (``budget``), never spending more than it.
+    """
     check_dataset(quads, max_quads=max_quads)
+    digest = HASH_ALGORITHMS[algorithm]
     # §4.4.3 step 2: map each blank node to the quads that mention it.
     mentions: dict[str, list[Quad]] = {}
     for quad in quads:
@@ -161,7 +197,7 @@ def canonicalize_quads(quads: set[Quad], *, max_quads: int = MAX_QUADS, work: Wo
         if g and g[0] == "_" and g != s and g != o:
             mentions.setdefault(g, []).append(quad)
     if not mentions:
-        return "".join(sorted(_line(*q) for q in quads))
+        return {}
     # Steps 3-5: first-degree hashes (§4.6); a label is settled when its hash is unique.
     first: dict[str, str] = {}
     by_hash: dict[str, list[str]] = {}
@@ -176,18 +212,19 @@ def canonicalize_quads(quads: set[Quad], *, max_quads: int = MAX_QUADS, work: Wo
                 g = "_:a" if g == node else "_:z"
             lines.append(_line(s, p, o, g))
         lines.sort()
-        digest = first[node] = sha256("".join(lines).encode()).hexdigest()
-        by_hash.setdefault(digest, []).append(node)
+        hashed = first[node] = digest("".join(lines).encode()).hexdigest()
+        by_hash.setdefault(hashed, []).append(node)
     canonical = _Issuer("_:c14n")
     shared = []
-    for _digest, nodes in sorted(by_hash.items()):
+    for _hash, nodes in sorted(by_hash.items()):
         if len(nodes) == 1:
             canonical.issue(nodes[0])
         else:
             shared.append(nodes)
-    # Step 6: blank nodes that share a first-degree hash, by Hash N-Degree Quads.
+    # Step 6: blank nodes that share a first-degree hash, by Hash N-Degree Quads (§4.8),
+    # in the order of their shared hash; within one hash, in the order of their n-degree hash.
     if shared:
-        n_degree = _NDegree(mentions, first, canonical, work or WorkCounter())
+        n_degree = _NDegree(mentions, first, canonical, work or WorkCounter(), digest)
         for nodes in shared:
             results = []
             for node in nodes:
@@ -196,20 +233,7 @@ def canonicalize_quads(quads: set[Quad], *, max_quads: int = MAX_QUADS, work: Wo
                 temporary = _Issuer("_:b")
                 temporary.issue(node)
                 results.append(n_degree.hash(node, temporary))
-            for _digest, issuer in sorted(results, key=lambda r: r[0]):
+            for _hash, issuer in sorted(results, key=lambda r: r[0]):
                 for existing in issuer.issued:
                     canonical.issue(existing)
-    labels = canonical.issued
-    # Step 7: the canonical dataset, each quad relabelled, lines in code point order.
-    out = []
-    get = labels.get
-    for s, p, o, g in quads:
-        if s[0] == "_":
-            s = labels[s]
-        if o[0] == "_":
-            o = labels[o]
-        if g and g[0] == "_":
-            g = get(g, g)
-        out.append(_line(s, p, o, g))
-    out.sort()
-    return "".join(out)
+    return canonical.issued
