@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from credentials.errors import JsonInputError
 from credentials.loader import DocumentLoader, bundled_loader
+from credentials.limits import ValueTooLongError, check_value_lengths
 from credentials.strictjson import MAX_JSON_BYTES, dumps_json, parse_json
 from webbase.secretfile import write_secret_file as _write_secret_file
 
@@ -61,6 +62,16 @@ def read_json_object(name: str, *, what: str = "document") -> dict[str, Any]:
     if not isinstance(value, dict):
         raise UsageError(f"{name}: a {what} must be a JSON object")
     return value
+
+
+def read_document(name: str, *, what: str = "document") -> dict[str, Any]:
+    """Read a JSON object that will be signed, presented or canonicalized, refusing over-long DIDs and proof values."""
+    document = read_json_object(name, what=what)
+    try:
+        check_value_lengths(document)
+    except ValueTooLongError as exc:
+        raise UsageError(f"{name} ({what}): {exc} (at {exc.path})") from None
+    return document
 
 
 def parse_moment(value: str, *, option: str) -> datetime:

@@ -15,7 +15,7 @@ from credentials.errors import CredentialError
 from credentials.keys import Ed25519KeyPair, generate_key_pair, key_pair_from_json
 from credentials.presentation import build_presentation
 
-from .clio import EXIT_OK, UsageError, loader_with_contexts, parse_moment, print_json, read_json_object, write_secret_file
+from .clio import EXIT_OK, UsageError, loader_with_contexts, parse_moment, print_json, read_document, read_json_object, write_secret_file
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -78,7 +78,7 @@ def _created(value: str | None) -> datetime:
 
 def run_sign(args: argparse.Namespace) -> int:
     key = _load_key(args.key)
-    credential = read_json_object(args.credential, what="credential")
+    credential = read_document(args.credential, what="credential")
     signed = add_proof(credential, signer=key, loader=loader_with_contexts(args.context), created=_created(args.created))
     print_json(signed)
     return EXIT_OK
@@ -86,7 +86,7 @@ def run_sign(args: argparse.Namespace) -> int:
 
 def run_present(args: argparse.Namespace) -> int:
     key = _load_key(args.key)
-    credentials: list[dict[str, Any] | str] = [read_json_object(path, what="credential") for path in args.credentials]
+    credentials: list[dict[str, Any] | str] = [read_document(path, what="credential") for path in args.credentials]
     presentation = build_presentation(credentials, holder=key.did, id=f"urn:uuid:{uuid.uuid4()}")
     signed = add_proof(presentation, signer=key, loader=loader_with_contexts(None), created=_created(args.created),
                        purpose="authentication", challenge=args.challenge, domain=args.domain)
@@ -95,6 +95,6 @@ def run_present(args: argparse.Namespace) -> int:
 
 
 def run_canonicalize(args: argparse.Namespace) -> int:
-    document = read_json_object(args.file, what="JSON-LD document")
+    document = read_document(args.file, what="JSON-LD document")
     sys.stdout.write(canonicalize(document, loader=loader_with_contexts(args.context)))
     return EXIT_OK

@@ -129,16 +129,6 @@ def test_command_answers_hostile_document(case: str, command: str, satchel: Call
             "sign": ["sign", "--key", key_path, path], "canonicalize": ["canonicalize", path],
             "present": ["present", "--key", key_path, path]}[command]
     result = satchel(*args)
-    if case.startswith("400000-char") and command in ("sign", "present", "canonicalize"):
-        # A long string is only data to a signer or canonicalizer (nothing is decoded): it may succeed,
-        # and then what it writes is well-formed.
-        assert "Traceback" not in result.err
-        if result.code == 0 and command != "canonicalize":
-            assert "NaN" not in result.out and "Infinity" not in result.out
-            json.loads(result.out)
-        elif result.code != 0:
-            _assert_answered(result)
-        return
     _assert_answered(result)
 
 
