@@ -199,6 +199,17 @@ def test_teacher_reviewer_employer_and_revocation(browser: Any, demo: RunningDem
         still = _badge(articles, APPLIED_FOR)
         assert still.locator(".verdict").get_attribute("class") == "verdict verified"
         assert "Not verified" in employer.page.locator("#headline").inner_text()
+
+        # 8. The same revoked badge on its own, without any status list: "not checked", never a tick.
+        presentation = employer.context.request.get(demo_share(employer), headers={"Accept": "application/json"}).json()
+        alone = next(c for c in presentation["verifiableCredential"]
+                     if "OpenBadgeCredential" in c["type"] and c["credentialSubject"]["achievement"]["name"] == REVOKED)
+        employer.goto(demo.urls["verifier"], "third-verifier")
+        employer.page.get_by_label("Credential, presentation (JSON) or JWT").fill(json.dumps(alone))
+        employer.submit("Check what I pasted", "pasted-without-list")
+        status = employer.page.locator("article.badge .status")
+        assert status.get_attribute("class") == "status status-not-checked"
+        assert status.inner_text().startswith("Not checked")
     finally:
         for person in (teacher, reviewer, employer):
             person.close()

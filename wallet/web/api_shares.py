@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from typing import Any
 
 from aiohttp import web
 
 from webbase.bodies import optional_str, read_json_object, require_list
 from webbase.problems import Problem, page, prefers_html
-from webbase.templates import render
+from webbase.templates import TEMPLATES
 
 from .. import shares
 from ..shares import MAX_CREDENTIALS_PER_SHARE, MAX_NOTE
@@ -63,13 +64,36 @@ async def share_page(request: web.Request) -> web.Response:
     accept = request.headers.get("Accept", "")
     if accept and not prefers_html(request) and "json" in accept:
         return _presentation_response(share)
-    results = json.loads(share.results or "{}")
-    response = render(request, "share.html", {
-        "title": "Shared badges", "share": share, "results": results, "badges": results.get("badges", []),
-        "json_url": f"/s/{share.token}.json", "wallet_url": wallet.config.public_url,
-    })
+    response = web.Response(text=_share_html(request, share), content_type="text/html", charset="utf-8")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# The employer's page is the same for every visitor (no form, no session) and changes only with the
+# stored share (a status refresh re-signs it, its owner revokes it): rendered once per version of the
+# record, not once per view (20 badges with every check take milliseconds to render; bench/share.py).
+_PAGES: OrderedDict[tuple[str, ...], str] = OrderedDict()
+_MAX_PAGES = 128
+
+
+def _share_html(request: web.Request, share: Any) -> str:
+    wallet = request.app[WALLET]
+    key = (wallet.config.public_url, share.id, share.token, share.checked_at or "", share.expires_at or "",
+           share.note or "", share.results or "")
+    text = _PAGES.get(key)
+    if text is not None:
+        _PAGES.move_to_end(key)
+        return text
+    results = json.loads(share.results or "{}")
+    text = request.app[TEMPLATES].get_template("share.html").render({
+        "title": "Shared badges", "share": share, "results": results, "badges": results.get("badges", []),
+        "json_url": f"/s/{share.token}.json", "wallet_url": wallet.config.public_url,
+        "csrf_token": "", "session": None,  # The same page for everyone: nothing of the visitor's in it.
+    })
+    _PAGES[key] = text
+    while len(_PAGES) > _MAX_PAGES:
+        _PAGES.popitem(last=False)
+    return text
 
 
 async def share_presentation(request: web.Request) -> web.Response:
