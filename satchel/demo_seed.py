@@ -25,6 +25,7 @@ from issuer_node.issuing import IssueRequest, Recipient, issue_credential
 from issuer_node.node import IssuerNode
 from issuer_node.provisioning import init_node
 from issuer_node.storage import Alignment
+from issuer_node.storage.records import Role
 from wallet.accounts import confirm_email, create_account
 from wallet.config import init_data_dir
 from wallet.context import Wallet
@@ -77,7 +78,8 @@ def provision_district(root: Path, district: DemoDistrict, public_url: str) -> l
     logins = []
     try:
         now = datetime.now(UTC)
-        for role, email in (("admin", district.admin_email), ("reviewer", district.reviewer_email)):
+        roles: tuple[tuple[Role, str], ...] = (("admin", district.admin_email), ("reviewer", district.reviewer_email))
+        for role, email in roles:
             password = _password()
             node.store.add_user(email, role, password_hash=hash_password(password), created=now)
             logins.append({"service": district.slug, "role": role, "email": email, "password": password})
