@@ -41,6 +41,14 @@ def _kill_mid_run(command: list[str], data: Path, total: int) -> int:
     return count(data, "SELECT count(*) FROM credentials")
 
 
+def _integrity(data: Path) -> str:
+    conn = db(data)
+    try:
+        return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        conn.close()
+
+
 @pytest.mark.slow
 def test_a_killed_run_resumes_at_the_first_uncommitted_row(satchel: Run, tmp_path: Path) -> None:
     data, achievement = make_node(satchel, tmp_path)
@@ -55,6 +63,7 @@ def test_a_killed_run_resumes_at_the_first_uncommitted_row(satchel: Run, tmp_pat
     # What was committed is whole batches of rows, each row with its credential: nothing half-done.
     assert count(data, "SELECT count(*) FROM bulk_rows WHERE state = 'issued'") == committed
     assert count(data, "SELECT count(*) FROM status_allocations") == 2 * committed
+    assert _integrity(data) == "ok"
 
     rerun = run_subprocess(*command)
     assert rerun.code == 1, rerun.err  # Exit 1: the two bad rows are refused.
@@ -79,6 +88,7 @@ def test_a_killed_run_resumes_at_the_first_uncommitted_row(satchel: Run, tmp_pat
     assert refused == sorted(BAD)
     # Status indices: two per credential, never one twice.
     assert len(slots) == 2 * good and len({(s[0], s[1]) for s in slots}) == len(slots)
+    assert _integrity(data) == "ok"
 
     results = read_result(tmp_path / "district.result.csv")
     assert [int(r["row"]) for r in results] == list(range(1, ROWS + 1))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from webbase.mail import Mailer, parse_smtp
 from webbase.runner import StartedSite, http_url, serve_forever
+from webbase.secretfile import write_secret_file
 
 from .config import DEFAULT_PORT, init_data_dir, load_config, stored_public_url
 from .context import open_wallet
@@ -141,7 +142,9 @@ def run_export(args: argparse.Namespace) -> int:
             blob = asyncio.run(export_account(wallet, account, passphrase))
         finally:
             wallet.close()
-        args.out.write_bytes(blob)
+        # A fresh 0600 file beside the target, renamed over it once whole: a crash mid-write never leaves
+        # half an export (or a truncated old one) where the learner expects their backup.
+        write_secret_file(args.out, blob, overwrite=True)
     except (WalletError, OSError) as exc:
         return _fail(str(exc))
     print(f"exported {args.account} to {args.out} ({len(blob):,} bytes, encrypted)")
