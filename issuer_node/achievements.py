@@ -19,7 +19,7 @@ from .errors import Conflict, InvalidRequest, NotFound
 from .images import generated_svg, sniff_image_type
 from .node import IssuerNode
 from .storage import Achievement, Alignment, Organization
-from .storage.records import EVIDENCE_POLICIES, EvidencePolicy
+from .storage.records import EVIDENCE_POLICIES
 
 MAX_NAME = 200
 MAX_TEXT = 10_000

@@ -21,14 +21,24 @@ from webbase.openapi import add_openapi_route
 from webbase.problems import Handler, Problem
 from webbase.templates import setup_templates
 
+from . import outbox
 from .config import IssuerConfig
 from .errors import IssuerError
 from .node import PUBLIC_URL_SETTING, IssuerNode, open_node
-from .routes import api_achievements, api_credentials, public, status
-from .routes import api_applications, pages_admin, pages_public, pages_review
-from . import outbox
-from .routes import api_awards, delivery, oid4vci
-from .routes import pages_bulk
+from .routes import (
+    api_achievements,
+    api_applications,
+    api_awards,
+    api_credentials,
+    delivery,
+    oid4vci,
+    pages_admin,
+    pages_bulk,
+    pages_public,
+    pages_review,
+    public,
+    status,
+)
 from .state import ADOPT_BOUND_URL, CONFIG, NODE
 
 CLIENT_MAX_SIZE = 2 * 1024 * 1024

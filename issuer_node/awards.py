@@ -89,7 +89,7 @@ def secret_hash(value: str) -> str:
 
 def tx_code_hash(award_id: str, tx_code: str) -> str:
     """The transaction code's hash, salted with its award (six digits alone would be one table lookup)."""
-    return hashlib.sha256(f"{award_id}:{tx_code}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{award_id}:{tx_code}".encode()).hexdigest()
 
 
 def offer_urls(public_url: str, offer_token: str) -> tuple[str, str]:

@@ -8,7 +8,6 @@ import sys
 
 from credentials.errors import CredentialError
 from issuer_node import cli as issuer_cli
-
 from wallet import cli as wallet_cli
 
 from . import cmd_core, cmd_verifier, cmd_verify, demo

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, NoReturn
 
 from credentials.errors import JsonInputError
-from credentials.loader import DocumentLoader, bundled_loader
 from credentials.limits import ValueTooLongError, check_value_lengths
+from credentials.loader import DocumentLoader, bundled_loader
 from credentials.strictjson import MAX_JSON_BYTES, dumps_json, parse_json
 from webbase.secretfile import write_secret_file as _write_secret_file
 

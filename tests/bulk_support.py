@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from conftest import Result
+
 from credentials.keys import key_pair_from_seed
 
 Run = Callable[..., Result]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "netguard"))
-from netguard import install  # noqa: E402
+from netguard import install
 
 install()
 

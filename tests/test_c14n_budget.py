@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 from pyld.canon import permutations as pyld_permutations
+from reference import reference_dir
 
 from credentials.canonical import canonicalize, canonicalize_reference, find_undefined_terms
 from credentials.errors import CanonicalizationError, CanonicalizationLimitError
 from credentials.fastld import budget
 from credentials.fastld.rdfc import _permutations
 from credentials.loader import bundled_loader
-from reference import reference_dir
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"

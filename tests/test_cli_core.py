@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import REPO, run_subprocess
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, run_subprocess
 from credentials.ob3 import build_credential
 from verifier.verify import VerifyOptions, verify
 

@@ -2,8 +2,7 @@
 
 import pytest
 
-from credentials.didkey import (decode_public_key, did_from_public_key, public_key_from_did, resolve_did_key,
-                                verification_method_id)
+from credentials.didkey import decode_public_key, did_from_public_key, public_key_from_did, resolve_did_key, verification_method_id
 from credentials.errors import DidKeyError
 from credentials.keys import generate_key_pair, key_pair_from_json
 from credentials.multibase import ED25519_PUB, encode_base58btc

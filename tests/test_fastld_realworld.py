@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import EXAMPLES_V2, EXAMPLES_V2_DOC
+from reference import REFERENCE_DIR, reference_dir
+
 from credentials import fastld
 from credentials.canonical import _locate, canonicalize, canonicalize_reference
 from credentials.errors import CredentialError, UndefinedTermError
 from credentials.loader import DocumentLoader, bundled_loader
-from reference import REFERENCE_DIR, reference_dir
 
 REALWORLD = REFERENCE_DIR / "realworld"
 # Documents that are not credentials: key documents and the corpus' own manifest.

@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import EXAMPLES_V2, EXAMPLES_V2_DOC
+from reference import reference_dir
 
 from credentials import fastld
 from credentials.canonical import canonicalize
 from credentials.loader import DocumentLoader, bundled_loader
-
-from conftest import EXAMPLES_V2, EXAMPLES_V2_DOC
-from reference import reference_dir
 
 
 def _loader() -> DocumentLoader:

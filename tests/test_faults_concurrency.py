@@ -22,8 +22,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-
 from conftest import NETGUARD_DIR, REPO, run_subprocess
+
 from credentials.dataintegrity import verify_proof
 from credentials.keys import generate_key_pair
 from credentials.loader import bundled_loader

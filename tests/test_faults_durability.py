@@ -25,8 +25,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-
 from conftest import NETGUARD_DIR, REPO, run_subprocess
+
 from credentials.keys import generate_key_pair
 from wallet.testing import PASSWORD, bearer, issue_badge, sign_up
 
@@ -67,7 +67,7 @@ async def _import(http: aiohttp.ClientSession, url: str, token: str, credential:
     try:
         async with http.post(f"{url}/api/credentials", json={"credential": credential}, headers=bearer(token)) as r:
             return r.status, await r.json()
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientError) as exc:
         return 0, exc
 
 

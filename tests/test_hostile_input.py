@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import NETGUARD_DIR, REPO, Result, run_subprocess
 
 DEPTHS = [100, 500, 1_000, 10_000, 200_000]

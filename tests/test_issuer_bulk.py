@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from bulk_support import HOLDER_DID, Run, count, csv_text, make_node, read_result
+
 from issuer_node.bulk_csv import BulkFileError, parse_bulk_csv
 from issuer_node.config import IssuerConfig
 from issuer_node.node import open_node

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from bulk_support import Run, count, csv_text, db, make_node, read_result, teachers
 from conftest import NETGUARD_DIR, REPO, run_subprocess
 

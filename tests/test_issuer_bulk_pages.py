@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 import aiohttp
-
 from bulk_support import csv_text
 from evidence_harness import EvidenceNode, evidence_node, smtp  # noqa: F401
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from bulk_support import PUBLIC_URL, Run, count, csv_text, db, did_of, make_node, read_result, teachers
+
 from issuer_node.config import IssuerConfig
 from issuer_node.node import open_node
 from issuer_node.statuslists import published_status_list

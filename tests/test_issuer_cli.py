@@ -9,10 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import Result
-from credentials.statuslist import decode_encoded_list, get_status
 
+from credentials.statuslist import decode_encoded_list, get_status
 from issuer_node.config import IssuerConfig
 from issuer_node.node import open_node
 from issuer_node.statuslists import published_status_list

@@ -6,7 +6,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
-
 from evidence_harness import PDF, EvidenceNode, evidence_node, key_of, smtp  # noqa: F401
 
 PROBLEM = "application/problem+json"

@@ -10,8 +10,7 @@ import pytest
 
 from issuer_node.datadir import DataDir
 from issuer_node.errors import NotFound
-from issuer_node.evidence_files import (UnsupportedFileType, clean_filename, evidence_path, sniff_media_type,
-                                        store_evidence_file)
+from issuer_node.evidence_files import UnsupportedFileType, clean_filename, evidence_path, sniff_media_type, store_evidence_file
 
 
 def _zip(**members: str) -> bytes:

@@ -11,14 +11,13 @@ from typing import Any
 
 import aiohttp
 import pytest
-
 from conftest import Result
+
 from credentials.dataintegrity import verify_proof
 from credentials.loader import bundled_loader
 from credentials.ob3 import matches_identity, validate_credential
 from credentials.resolver import KeyResolver
 from credentials.statuslist import MIN_BITSTRING_BITS, decode_encoded_list, get_status
-
 from issuer_node.app import adopt_bound_url, create_app
 from issuer_node.config import IssuerConfig
 from issuer_node.issuing import IssueRequest, Recipient, issue_batch

@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 import aiohttp
-
 from evidence_harness import PDF, EvidenceNode, evidence_node, smtp  # noqa: F401
 
 XSS = "<script>alert('x')</script>"

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from evidence_harness import PDF, EvidenceNode, evidence_node, smtp  # noqa: F401
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="Playwright is not installed")

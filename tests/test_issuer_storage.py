@@ -159,7 +159,7 @@ def test_store_is_usable_from_several_threads(tmp_path: Path) -> None:
             with store.atomic():
                 store.allocate_status("revocation", keys, url_base="http://n.example/status", size=SIZE)
                 store.insert_credentials([_credential(k) for k in keys])
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]

@@ -6,7 +6,6 @@ import ast
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
 
 # Package → the project packages it must never import.

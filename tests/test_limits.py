@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from reference import reference_dir
 
 from credentials.errors import CredentialError
 from credentials.limits import MAX_DID_LENGTH, MAX_PROOF_VALUE_LENGTH, ValueTooLongError, check_value_lengths
-from reference import reference_dir
 
 
 def test_every_realworld_credential_is_within_the_bounds() -> None:

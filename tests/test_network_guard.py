@@ -9,7 +9,6 @@ import sys
 import urllib.request
 
 import pytest
-
 from conftest import NETGUARD_DIR
 from netguard import NetworkBlocked
 

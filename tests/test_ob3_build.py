@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft201909Validator
+from reference import reference_dir
 
 from credentials.ob3 import (
-    BuildError,
     OB3_ACHIEVEMENT_SCHEMA_URL,
+    BuildError,
     build_credential,
     hash_email,
     matches_identity,
     validate_credential,
 )
-from reference import reference_dir
 
 ISSUER = {"id": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "name": "District A",
           "url": "https://district-a.example", "email": "badges@district-a.example",

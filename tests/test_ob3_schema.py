@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft201909Validator
+from reference import REFERENCE_DIR, reference_dir
 
 from credentials.ob3 import validate_credential
-from reference import REFERENCE_DIR, reference_dir
 from schemas import OB3_SCHEMA_DIR
 
 VC1 = "https://www.w3.org/2018/credentials/v1"

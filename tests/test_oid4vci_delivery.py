@@ -11,9 +11,9 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from credentials.baking import PNG_SIGNATURE, extract_png, extract_svg
 from oid4vci_harness import Stack, running_stack, save
 
+from credentials.baking import PNG_SIGNATURE, extract_png, extract_svg
 from issuer_node.awards import create_award
 from issuer_node.downloads import download_links
 from wallet.testing import bearer

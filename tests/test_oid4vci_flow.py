@@ -112,7 +112,7 @@ async def test_wallet_refuses_non_https_issuers_other_than_loopback(tmp_path: Pa
         assert status == 400 and body["type"].endswith("oid4vci_bad_offer"), body
 
 
-async def test_offer_mail_goes_out_over_smtp_and_stays_in_the_outbox(tmp_path: Path, smtp) -> None:  # type: ignore[no-untyped-def] # noqa: F811
+async def test_offer_mail_goes_out_over_smtp_and_stays_in_the_outbox(tmp_path: Path, smtp) -> None:  # type: ignore[no-untyped-def]
     import asyncio
 
     sink: Sink

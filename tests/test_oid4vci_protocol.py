@@ -15,12 +15,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+from oid4vci_harness import ACHIEVEMENT
 
 from credentials.b64 import b64url_encode
 from credentials.jws import sign_compact_jws
 from credentials.keys import Ed25519KeyPair, generate_key_pair
-from oid4vci_harness import ACHIEVEMENT
-
 from issuer_node.app import adopt_bound_url, create_app
 from issuer_node.awards import AwardCreated, create_award, pre_authorized_code
 from issuer_node.config import IssuerConfig

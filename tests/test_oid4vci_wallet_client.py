@@ -19,8 +19,7 @@ from aiohttp import web
 
 from credentials.b64 import b64url_decode
 from credentials.keys import generate_key_pair
-from wallet.oid4vci_client import (PRE_AUTHORIZED_GRANT, IssuerUnreachable, OfferRefused, parse_offer_url,
-                                   redeem_offer, well_known_url)
+from wallet.oid4vci_client import PRE_AUTHORIZED_GRANT, IssuerUnreachable, OfferRefused, parse_offer_url, redeem_offer, well_known_url
 from webbase.testing import serving
 
 CREDENTIAL = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"]}

@@ -19,11 +19,10 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
+from reference import REFERENCE_DIR, reference_dir
 
 from credentials.errors import CanonicalizationLimitError
 from credentials.fastld.rdfc import canonical_labels, relabel
-
-from reference import REFERENCE_DIR, reference_dir
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"

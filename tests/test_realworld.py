@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLES_V2, EXAMPLES_V2_DOC
 from reference import REFERENCE_DIR, reference_dir
 

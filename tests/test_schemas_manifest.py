@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from reference import reference_dir
+
 from schemas import CONTEXTS_DIR, CONTEXTS_MANIFEST
 
 

@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from reference import reference_dir
 
 from credentials.dataintegrity import find_suite, verify_proof
-from credentials.ecdsa import CborError, EcdsaSd2023, decode_cbor, parse_derived_proof_value, relabel_canonical_nquads
+from credentials.ecdsa import CborError, EcdsaSd2023, decode_cbor, relabel_canonical_nquads
 from credentials.errors import InvalidSignatureError, ProofError
 from credentials.loader import bundled_loader
 from credentials.multibase import P256_PUB, encode_base58btc
 from credentials.resolver import KeyResolver
-from reference import reference_dir
 
 NAME = "29-1edtech-ecdsa-sd-derived"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from reference import reference_dir
 
 from credentials.dataintegrity import rdfc_hash_data, verify_proof
 from credentials.ed25519_2018 import Ed25519Signature2018
@@ -16,7 +17,6 @@ from credentials.errors import InvalidSignatureError, ProofError
 from credentials.keys import generate_key_pair
 from credentials.loader import bundled_loader
 from credentials.resolver import KeyResolver, VerificationMethod
-from reference import reference_dir
 
 HEADER = {"alg": "EdDSA", "b64": False, "crit": ["b64"]}
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from reference import REFERENCE_DIR, reference_dir
 
 from credentials.canonical import find_undefined_terms, find_undefined_terms_reference
 from credentials.loader import bundled_loader
-from reference import REFERENCE_DIR, reference_dir
 
 VC2 = "https://www.w3.org/ns/credentials/v2"
 OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"

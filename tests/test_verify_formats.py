@@ -12,13 +12,13 @@ from typing import Any
 import png
 import pytest
 from openbadgeslib import baking as obb
+from test_vcjwt import ObIssuer
 
 from credentials.baking import bake_png, bake_svg
 from credentials.dataintegrity import add_proof
 from credentials.keys import generate_key_pair
 from credentials.loader import bundled_loader
 from credentials.statuslist import build_status_list_credential, new_status_list, set_status, status_entry
-from test_vcjwt import ObIssuer
 
 AT = "2025-06-01T00:00:00Z"
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"><rect width="2" height="2"/></svg>'

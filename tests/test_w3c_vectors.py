@@ -11,15 +11,15 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLES_V2, EXAMPLES_V2_DOC
+from reference import reference_dir
+
 from credentials.canonical import canonicalize
 from credentials.dataintegrity import add_proof, verify_proof
 from credentials.keys import key_pair_from_json
 from credentials.loader import bundled_loader
 from credentials.multibase import decode_base58btc
 from credentials.resolver import KeyResolver
-from reference import reference_dir
 
 CASES = {"alumni": ("unsigned.json", "eddsa-rdfc-2022"), "employment": ("employmentAuth.json", "eddsa-rdfc-2022/employ")}
 

@@ -15,13 +15,13 @@ from typing import Any
 
 import aiohttp
 import pytest
+from test_wallet_pages_access import page_routes
 
 from credentials.keys import generate_key_pair
 from wallet.portability import open_export
 from wallet.testing import bearer, confirmation_link, issue_badge, running_wallet, sign_up
 from wallet.web.app import create_app
 from webbase.openapi import build_openapi
-from test_wallet_pages_access import page_routes
 
 
 @dataclass(frozen=True)

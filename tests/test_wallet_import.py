@@ -12,9 +12,7 @@ import aiohttp
 import pytest
 
 from credentials.baking import bake_png, bake_svg
-from credentials.dataintegrity import add_proof
 from credentials.keys import generate_key_pair
-from credentials.loader import bundled_loader
 from credentials.presentation import build_presentation
 from wallet.testing import bearer, confirmation_link, issue_badge, running_wallet, sign_up, tiny_png
 

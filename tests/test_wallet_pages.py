@@ -13,13 +13,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import aiohttp
+from wallet_pages_support import Learner, csrf_of, did_on, files, make_badge
+from wallet_pages_support import share_id_of as _share_id
 
 from credentials.keys import generate_key_pair
 from wallet.qr import read_qr_text
 from wallet.testing import confirmation_link, running_wallet
-from wallet_pages_support import Learner, csrf_of, did_on, files, make_badge, share_id_of as _share_id
-
-
 
 
 async def test_sign_up_confirm_upload_list_share_revoke(tmp_path: Path) -> None:

@@ -16,11 +16,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from wallet_pages_support import Learner, did_on, files, make_badge, share_id_of
 
 from credentials.keys import generate_key_pair
 from wallet.testing import running_wallet
 from wallet.web import pages_account, pages_auth, pages_credentials, pages_receive, pages_shares
-from wallet_pages_support import Learner, did_on, files, make_badge, share_id_of
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ import re
 from pathlib import Path
 
 import aiohttp
+from oid4vci_harness import running_stack
 from PIL import Image
+from wallet_pages_support import Learner
 
 from issuer_node.awards import create_award
-from oid4vci_harness import running_stack
-from wallet_pages_support import Learner
 from webbase.qr import qr_png
 
 

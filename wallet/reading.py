@@ -18,8 +18,8 @@ from typing import Any
 
 from credentials.presentation import ENVELOPED_VC, VC_JWT_DATA_URL_PREFIX
 from credentials.secretbox import MAGIC as SEALED_MAGIC
-from credentials.vcjwt import looks_like_compact_jws
 from credentials.vcdm import as_list
+from credentials.vcjwt import looks_like_compact_jws
 from verifier.inputs import InputError, read_input
 from verifier.report import FAILED, Check
 

@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 
 from credentials.dataintegrity import add_proof
-from credentials.keys import Ed25519KeyPair, generate_key_pair
+from credentials.keys import Ed25519KeyPair
 from credentials.loader import bundled_loader
 from credentials.ob3 import build_credential
 from credentials.statuslist import build_status_list_credential, status_entry

@@ -14,7 +14,6 @@ from aiohttp import web
 
 from credentials.errors import JsonInputError
 from credentials.strictjson import parse_json
-
 from webbase.problems import Problem
 
 ONE_MIB = 1024 * 1024

@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from webbase.problems import page
 from webbase.sessions import SESSIONS, current_session, request_csrf_token
 
-__all__ = ["page", "render", "setup_templates", "TEMPLATES", "STYLESHEET_PATH"]
+__all__ = ["STYLESHEET_PATH", "TEMPLATES", "page", "render", "setup_templates"]
 
 TEMPLATES = web.AppKey("webbase.templates", jinja2.Environment)
 STYLESHEET_PATH = "/static/webbase.css"

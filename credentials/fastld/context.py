@@ -57,7 +57,7 @@ def is_absolute_iri(value: str) -> bool:
 class Term:
     """One term definition (JSON-LD 1.1 §4.2), with the parts the fast path uses."""
 
-    __slots__ = ("iri", "type", "container", "language", "prefix", "protected", "context", "unsupported", "_key")
+    __slots__ = ("_key", "container", "context", "iri", "language", "prefix", "protected", "type", "unsupported")
 
     def __init__(self, iri: str | None, *, type: str | None = None, container: frozenset[str] = frozenset(),
                  language: Any = _UNSET, prefix: bool = False, protected: bool = False,
@@ -81,7 +81,7 @@ class Term:
 class ActiveContext:
     """An immutable active context plus memos of what has been derived from it."""
 
-    __slots__ = ("terms", "vocab", "language", "previous", "root", "_derived", "_keys")
+    __slots__ = ("_derived", "_keys", "language", "previous", "root", "terms", "vocab")
 
     def __init__(self, terms: dict[str, Term], vocab: str | None, language: str | None,
                  previous: ActiveContext | None, root: Roots) -> None:
@@ -435,7 +435,7 @@ def roots_for(loader: DocumentLoader) -> Roots:
     """The processed-context cache for this loader's content (one per ``cache_key``)."""
     key = loader.cache_key
     roots = _ROOTS.get(key)
-    if roots is None or roots.loader is not loader and not _same_extra(roots.loader, loader):
+    if roots is None or (roots.loader is not loader and not _same_extra(roots.loader, loader)):
         fresh = Roots(loader)
         with _PUBLISH:
             current = _ROOTS.get(key)

@@ -62,7 +62,7 @@ def _permutations(items: list[str]) -> Iterator[tuple[str, ...]]:
 class _Issuer:
     """Issue Identifier (§4.5): labels in order of first request, with a prefix."""
 
-    __slots__ = ("prefix", "issued")
+    __slots__ = ("issued", "prefix")
 
     def __init__(self, prefix: str, issued: dict[str, str] | None = None) -> None:
         self.prefix = prefix

@@ -24,8 +24,15 @@ from webbase.cpu import run_cpu
 from webbase.problems import Problem
 from webbase.ratelimit import client_key
 
-from ..applications import (ApplicationInput, Submitted, applicant_application, application_json, find_application,
-                            resubmit_application, submit_application)
+from ..applications import (
+    ApplicationInput,
+    Submitted,
+    applicant_application,
+    application_json,
+    find_application,
+    resubmit_application,
+    submit_application,
+)
 from ..errors import InvalidRequest
 from ..evidence_files import INLINE_TYPES, evidence_path
 from ..outbox import wake_outbox

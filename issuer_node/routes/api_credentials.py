@@ -74,7 +74,7 @@ def _short_form(credential: dict[str, Any]) -> IssueRequest:
 
 def _full_form(credential: dict[str, Any]) -> IssueRequest:
     kinds = credential.get("type")
-    if not isinstance(kinds, list) or "OpenBadgeCredential" not in kinds and "AchievementCredential" not in kinds:
+    if not isinstance(kinds, list) or ("OpenBadgeCredential" not in kinds and "AchievementCredential" not in kinds):
         raise InvalidRequest("credential.type must include OpenBadgeCredential", field="credential.type")
     subject = credential.get("credentialSubject")
     achievement = subject.get("achievement") if isinstance(subject, dict) else None

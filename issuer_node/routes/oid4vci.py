@@ -25,8 +25,7 @@ from webbase.cpu import run_cpu
 from webbase.problems import PROBLEM_TYPE_PREFIX
 from webbase.tokens import bearer_token
 
-from ..oid4vci import (OAuthError, authorization_server_metadata, credential_offer, exchange_code, issue_for_token,
-                       issuer_metadata, new_nonce)
+from ..oid4vci import OAuthError, authorization_server_metadata, credential_offer, exchange_code, issue_for_token, issuer_metadata, new_nonce
 from ..state import NODE
 
 MAX_BODY = 64 * 1024

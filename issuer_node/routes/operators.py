@@ -19,8 +19,7 @@ from webbase.cpu import run_cpu
 from webbase.passwords import verify_password
 from webbase.ratelimit import RateLimiter, client_key
 from webbase.secretfile import write_secret_file
-from webbase.sessions import (SESSIONS, SessionCodec, check_csrf, clear_session_cookie, current_session,
-                              set_session_cookie, setup_sessions)
+from webbase.sessions import SESSIONS, SessionCodec, check_csrf, clear_session_cookie, current_session, set_session_cookie, setup_sessions
 from webbase.tokens import bearer_token
 
 from ..accounts import authenticate, require_role

@@ -32,8 +32,8 @@ from ..state import NODE
 from ..statuslists import ACTIONS, change_status
 from ..storage.applications import APPLICATION_STATUSES
 from .api_applications import record_decision
-from .pages_admin import admin_page
 from .operators import page_user
+from .pages_admin import admin_page
 
 STATUS_LABELS = {"pending": "Waiting for review", "resubmit": "Resubmission requested", "approved": "Approved",
                  "rejected": "Rejected"}

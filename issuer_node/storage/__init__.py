@@ -9,8 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .interface import IssuerStore
-from .records import (Achievement, Alignment, CredentialRecord, NewCredential, Organization, OutboxMessage,
-                      StatusList, StatusSlot, User)
+from .records import Achievement, Alignment, CredentialRecord, NewCredential, Organization, OutboxMessage, StatusList, StatusSlot, User
 from .sqlite import SqliteIssuerStore
 
 

@@ -21,8 +21,7 @@ from typing import Any, Protocol
 from .applications import ApplicationStore
 from .awards import AwardStore
 from .bulk import BulkStore
-from .records import (Achievement, CredentialRecord, NewCredential, Organization, OutboxMessage, Role,
-                      StatusList, StatusPurpose, StatusSlot, User)
+from .records import Achievement, CredentialRecord, NewCredential, Organization, OutboxMessage, Role, StatusList, StatusPurpose, StatusSlot, User
 
 
 class BaseStore(Protocol):

@@ -27,8 +27,20 @@ from .applications import SqliteApplicationStore
 from .awards import SqliteAwardStore
 from .bulk import SqliteBulkStore
 from .migrations import apply_migrations, current_version
-from .records import (Achievement, Alignment, CredentialRecord, EvidencePolicy, NewCredential, Organization,
-                      OutboxMessage, Role, StatusList, StatusPurpose, StatusSlot, User)
+from .records import (
+    Achievement,
+    Alignment,
+    CredentialRecord,
+    EvidencePolicy,
+    NewCredential,
+    Organization,
+    OutboxMessage,
+    Role,
+    StatusList,
+    StatusPurpose,
+    StatusSlot,
+    User,
+)
 
 BUSY_TIMEOUT_MS = 30_000
 # A list takes allocations until this share of it is used, so that a random

@@ -4,6 +4,6 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from netguard import install  # noqa: E402
+from netguard import install
 
 install()

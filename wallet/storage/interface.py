@@ -16,8 +16,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from .records import (AccountRecord, CredentialRecord, EmailRecord, OutboxMessage, ShareRecord,
-                      StatusListRecord)
+from .records import AccountRecord, CredentialRecord, EmailRecord, OutboxMessage, ShareRecord, StatusListRecord
 
 
 @dataclass(frozen=True)

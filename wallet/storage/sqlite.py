@@ -20,8 +20,7 @@ from sqlite_utils import Database
 from ..errors import Conflict
 from .interface import CredentialPage, CredentialQuery
 from .migrations import apply_migrations
-from .records import (AccountRecord, CredentialRecord, EmailRecord, OutboxMessage, ShareRecord,
-                      StatusListRecord)
+from .records import AccountRecord, CredentialRecord, EmailRecord, OutboxMessage, ShareRecord, StatusListRecord
 
 _MAX_PAGE = 200
 

@@ -16,11 +16,10 @@ from webbase.templates import setup_templates
 
 from ..context import Wallet
 from ..statusrefresh import refresh_forever
-from . import api_accounts, api_credentials, api_portability, api_shares
-from . import pages_account, pages_auth, pages_credentials, pages_receive, pages_shares
-from .pages_common import setup_page_sessions
+from . import api_accounts, api_credentials, api_portability, api_shares, pages_account, pages_auth, pages_credentials, pages_receive, pages_shares
 from .errors import wallet_error_middleware
 from .keys import LOGIN_LIMIT, REFRESH_WAKE, SIGNUP_LIMIT, WALLET
+from .pages_common import setup_page_sessions
 
 VERSION = "0.1.0"
 

@@ -18,8 +18,7 @@ from webbase.uploads import read_form
 from .. import accounts
 from ..errors import WalletError
 from .keys import LOGIN_LIMIT, SIGNUP_LIMIT, WALLET
-from .pages_common import (end_session, learner_page, page_account, redirect, safe_next, sentence,
-                           session_account, start_session)
+from .pages_common import end_session, learner_page, page_account, redirect, safe_next, sentence, session_account, start_session
 
 MAX_PASSWORD = 1024
 MAX_EMAIL = 254

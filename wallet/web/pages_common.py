@@ -20,8 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from verifier.registry import TrustRegistry
-from webbase.sessions import (SESSIONS, SessionCodec, clear_session_cookie, current_session, set_session_cookie,
-                              setup_sessions)
+from webbase.sessions import SESSIONS, SessionCodec, clear_session_cookie, current_session, set_session_cookie, setup_sessions
 from webbase.templates import render
 
 from ..storage import AccountRecord
