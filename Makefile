@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-test demo test bench clean
+.PHONY: install install-test demo test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ demo: install
 
 test: install-test
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The type check (mypy strict on every package) and the linter (ruff); .ci/run runs them before the tests.
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python bench/sign.py samples/lakeside-badge.json

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 ApplicationStatus = Literal["pending", "resubmit", "approved", "rejected"]
 DecisionKind = Literal["approve", "resubmit", "reject"]
@@ -149,7 +149,10 @@ def _dumps(value: Any) -> str:
 class SqliteApplicationStore:
     """The SQLite methods of ``ApplicationStore``; mixed into ``SqliteIssuerStore``."""
 
-    _conn: sqlite3.Connection
+    if TYPE_CHECKING:
+        # The store this mixes into provides the thread's connection as a property.
+        @property
+        def _conn(self) -> sqlite3.Connection: ...
 
     def atomic(self) -> AbstractContextManager[None]:  # pragma: no cover - provided by the store
         raise NotImplementedError

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,10 @@ def _award(row: sqlite3.Row) -> Award:
 class SqliteAwardStore:
     """The SQLite methods of ``AwardStore``; mixed into ``SqliteIssuerStore``."""
 
-    _conn: sqlite3.Connection
+    if TYPE_CHECKING:
+        # The store this mixes into provides the thread's connection as a property.
+        @property
+        def _conn(self) -> sqlite3.Connection: ...
 
     def atomic(self) -> AbstractContextManager[None]:  # pragma: no cover - provided by the store
         raise NotImplementedError

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 BulkState = Literal["issued", "offer sent", "refused"]
 BULK_STATES: tuple[BulkState, ...] = ("issued", "offer sent", "refused")
@@ -111,7 +111,10 @@ def _job(row: sqlite3.Row) -> BulkJob:
 class SqliteBulkStore:
     """The SQLite methods of ``BulkStore``; mixed into ``SqliteIssuerStore``."""
 
-    _conn: sqlite3.Connection
+    if TYPE_CHECKING:
+        # The store this mixes into provides the thread's connection as a property.
+        @property
+        def _conn(self) -> sqlite3.Connection: ...
 
     def atomic(self) -> AbstractContextManager[None]:  # pragma: no cover - provided by the store
         raise NotImplementedError
