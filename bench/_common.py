@@ -12,10 +12,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from credentials import fastld  # noqa: E402
-from credentials.fastld.rdfc import canonicalize_quads  # noqa: E402
-from credentials.keys import Ed25519KeyPair, generate_key_pair, key_pair_from_json  # noqa: E402
-from credentials.loader import DocumentLoader, bundled_loader  # noqa: E402
+from credentials import fastld
+from credentials.fastld.rdfc import canonicalize_quads
+from credentials.keys import Ed25519KeyPair, generate_key_pair, key_pair_from_json
+from credentials.loader import DocumentLoader, bundled_loader
 
 
 def read_json(path: str) -> Any:

@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from issuer_node.achievements import AchievementInput, define_achievement, parse_alignment  # noqa: E402
-from issuer_node.config import IssuerConfig  # noqa: E402
-from issuer_node.issuing import IssueRequest, Recipient, issue_batch  # noqa: E402
-from issuer_node.node import open_node  # noqa: E402
-from issuer_node.provisioning import init_node  # noqa: E402
+from issuer_node.achievements import AchievementInput, define_achievement, parse_alignment
+from issuer_node.config import IssuerConfig
+from issuer_node.issuing import IssueRequest, Recipient, issue_batch
+from issuer_node.node import open_node
+from issuer_node.provisioning import init_node
 
 HOLDER = "did:key:z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH"
 

@@ -22,17 +22,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import aiohttp  # noqa: E402
+import aiohttp
 
-from credentials.keys import generate_key_pair  # noqa: E402
-from issuer_node.achievements import AchievementInput, define_achievement  # noqa: E402
-from issuer_node.app import adopt_bound_url, create_app  # noqa: E402
-from issuer_node.awards import create_award  # noqa: E402
-from issuer_node.config import IssuerConfig  # noqa: E402
-from issuer_node.provisioning import init_node  # noqa: E402
-from issuer_node.state import NODE  # noqa: E402
-from wallet.oid4vci_client import redeem_offer  # noqa: E402
-from webbase.testing import serving  # noqa: E402
+from credentials.keys import generate_key_pair
+from issuer_node.achievements import AchievementInput, define_achievement
+from issuer_node.app import adopt_bound_url, create_app
+from issuer_node.awards import create_award
+from issuer_node.config import IssuerConfig
+from issuer_node.provisioning import init_node
+from issuer_node.state import NODE
+from wallet.oid4vci_client import redeem_offer
+from webbase.testing import serving
 
 
 async def run(count: int) -> float:

@@ -16,7 +16,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from credentials.keys import generate_key_pair  # noqa: E402
+from credentials.keys import generate_key_pair
 
 
 def sample_credential(issuer_did: str) -> dict[str, Any]:

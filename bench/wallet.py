@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import aiohttp  # noqa: E402
+import aiohttp
 
-from credentials.keys import generate_key_pair  # noqa: E402
-from wallet.testing import bearer, issue_badge, running_wallet, sign_up  # noqa: E402
+from credentials.keys import generate_key_pair
+from wallet.testing import bearer, issue_badge, running_wallet, sign_up
 
 
 async def _timed_get(http: aiohttp.ClientSession, url: str, headers: dict[str, str], repeat: int = 20) -> float:
