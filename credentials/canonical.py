@@ -49,7 +49,7 @@ def canonicalize(document: dict[str, Any], *, loader: DocumentLoader) -> str:
     which then gives the answer or the error.
     """
     _require_object(document)
-    check_document(document)
+    fastld.once("budget", document, loader, lambda: check_document(document))
     try:
         return fastld.canonicalize_fast(document, loader=loader)
     except fastld.UndefinedTerms as undefined:
@@ -99,7 +99,7 @@ def find_undefined_terms(document: dict[str, Any], *, loader: DocumentLoader) ->
     The fast path finds them in its one pass; pyld decides what it declines.
     """
     _require_object(document)
-    check_document(document)
+    fastld.once("budget", document, loader, lambda: check_document(document))
     try:
         fastld.to_quads(document, loader=loader)
         return []

@@ -24,9 +24,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from credentials import fastld
 from credentials.canonical import find_undefined_terms, require_bundled_contexts
 from credentials.dataintegrity import find_suite, proofs_of, verify_proof
 from credentials.errors import CredentialError, KeyResolutionError, UndefinedTermError
+from credentials.fastld.budget import check_document
 from credentials.loader import DocumentLoader, bundled_loader
 from credentials.resolver import (
     ASSERTION_METHOD,
@@ -77,7 +79,17 @@ class VerifyOptions:
 
 
 def verify(document: dict[str, Any] | str, options: VerifyOptions) -> Report:
-    """Verify a credential, a presentation (auto-detected) or a compact VC-JWT."""
+    """Verify a credential, a presentation (auto-detected) or a compact VC-JWT.
+
+    One pass per document (``fastld.one_pass``): the JSON-LD to RDF conversion, the
+    undefined-term verdict and the canonical form of each document are computed once
+    and shared by the ``contexts`` check and every proof, embedded credentials included.
+    """
+    with fastld.one_pass():
+        return _verify(document, options)
+
+
+def _verify(document: dict[str, Any] | str, options: VerifyOptions) -> Report:
     if isinstance(document, str):
         return _verify_jwt(document, options)
     if not isinstance(document, dict):
@@ -205,11 +217,17 @@ def _syntax_credential(credential: dict[str, Any]) -> Check:
 
 
 def _contexts(document: dict[str, Any], options: VerifyOptions) -> Check:
+    # Proofs are checked in their own canonicalization (safe mode too); a
+    # proof of a type Satchel does not know must not fail the document.
+    unproven = {k: v for k, v in document.items() if k != "proof"}
     try:
-        require_bundled_contexts(document, options.loader)
-        # Proofs are checked in their own canonicalization (safe mode too); a
-        # proof of a type Satchel does not know must not fail the document.
-        undefined = find_undefined_terms({k: v for k, v in document.items() if k != "proof"}, loader=options.loader)
+        if _fast_pass_loaded_contexts(unproven, options.loader):
+            # That pass loaded every context the document names through the loader, which
+            # refuses an unbundled one; only the proof's own contexts are left to ask for.
+            require_bundled_contexts({"proof": document.get("proof")}, options.loader)
+        else:
+            require_bundled_contexts(document, options.loader)
+        undefined = find_undefined_terms(unproven, loader=options.loader)
     except CredentialError as exc:
         return Check("contexts", FAILED, exc.code, str(exc), exc.path)
     if undefined:
@@ -217,6 +235,22 @@ def _contexts(document: dict[str, Any], options: VerifyOptions) -> Check:
         return Check("contexts", FAILED, error.code, str(error), error.path)
     count = len(as_list(document.get("@context")))
     return Check("contexts", PASSED, "contexts_bundled", f"all {count} contexts are bundled and pinned; every term is defined")
+
+
+def _fast_pass_loaded_contexts(document: dict[str, Any], loader: DocumentLoader) -> bool:
+    """True when the fast path read the whole document (shared with the proofs by ``one_pass``).
+
+    A document it declines, or one past the work budget, goes the long way, which
+    reports the same errors as before.
+    """
+    try:
+        fastld.once("budget", document, loader, lambda: check_document(document))
+        fastld.to_quads(document, loader=loader)
+    except fastld.UndefinedTerms:
+        return True
+    except Exception:  # Unsupported, a loader's refusal, the budget: decided below as before.
+        return False
+    return True
 
 
 def _proofs(document: dict[str, Any], options: VerifyOptions, *, purpose: str,

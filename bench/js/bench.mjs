@@ -3,6 +3,9 @@
 //   node bench.mjs bench FILE [N]       sign/s and verify/s of FILE (unsigned), JSON on the last line
 //   node bench.mjs sign FILE OUT        sign FILE with a fresh did:key, write the signed credential to OUT
 //   node bench.mjs verify FILE          verify FILE; prints "verified" or the errors, exit code 0/1
+//   node bench.mjs presentation FILE N CHALLENGE DOMAIN
+//                                       verify/s of a signed presentation (its proof and every credential's),
+//                                       JSON {"verify_presentation": N} on the last line; exit 1 if it does not verify
 //
 // Contexts come from ../../schemas/contexts (the same files and manifest Satchel uses);
 // did:key documents are built locally. Any other URL is refused: no network.
@@ -130,7 +133,20 @@ if(command === 'bench') {
   const result = await verify(input);
   console.log(result.verified ? 'verified' : `not verified: ${errorsOf(result)}`);
   process.exit(result.verified ? 0 : 1);
+} else if(command === 'presentation') {
+  const [, , , challenge, domain] = process.argv.slice(2);
+  const verifyPresentation = () => vc.verify({
+    presentation: input, challenge, domain, documentLoader,
+    suite: new DataIntegrityProof({cryptosuite: eddsaRdfc2022CryptoSuite})});
+  const check = await verifyPresentation();
+  if(!check.verified) {
+    console.error(`JS stack cannot verify the presentation: ${errorsOf(check.presentationResult || check)}`);
+    process.exit(1);
+  }
+  const perSecond = await rate(verifyPresentation, Number(arg || 20), 3);
+  console.log(`JS presentation verify: ${perSecond.toFixed(1)}/s (${(1000 / perSecond).toFixed(1)} ms each)`);
+  console.log(JSON.stringify({verify_presentation: perSecond}));
 } else {
-  console.error('usage: node bench.mjs bench|sign|verify FILE [N|OUT]');
+  console.error('usage: node bench.mjs bench|sign|verify|presentation FILE [N|OUT] [CHALLENGE DOMAIN]');
   process.exit(2);
 }

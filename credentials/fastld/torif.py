@@ -19,6 +19,7 @@ from typing import Any
 from c14n.Canonicalize import canonicalize as canonical_json  # type: ignore[import-untyped]  # pyld's own @json canonicalizer
 
 from .context import UNDEFINED_VOCAB, ActiveContext, Term, Unsupported, is_absolute_iri
+from .embedded import convert_embedded
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -186,7 +187,9 @@ class ToRdf:
                     if not isinstance(item, dict) or _is_value_or_special(item, ctx):
                         raise Unsupported("non-node value in a @graph container")
                     name = self._bnode()
-                    self._node(item, ctx, term, name)
+                    # An embedded credential reuses its own pass when the algorithm allows (``embedded``).
+                    if term is None or not convert_embedded(self, item, ctx, term, name):
+                        self._node(item, ctx, term, name)
                     quads.add((subject, predicate, name, graph))
                     continue
                 obj = self._object(item, ctx, key, term, graph)
