@@ -21,12 +21,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sample_credential import sample_credential  # noqa: E402
+from sample_credential import sample_credential
 
-from credentials.dataintegrity import add_proof  # noqa: E402
-from credentials.keys import Ed25519KeyPair, generate_key_pair  # noqa: E402
-from credentials.loader import DocumentLoader, bundled_loader  # noqa: E402
-from credentials.presentation import build_presentation  # noqa: E402
+from credentials.dataintegrity import add_proof
+from credentials.keys import Ed25519KeyPair, generate_key_pair
+from credentials.loader import DocumentLoader, bundled_loader
+from credentials.presentation import build_presentation
 
 SHAPES = ("distinct", "same")
 CREATED = "2025-03-01T12:00:00Z"

@@ -31,4 +31,4 @@ def canonicalize_fast(document: dict[str, Any], *, loader: DocumentLoader) -> st
     return once("rdfc", document, loader, lambda: canonicalize_quads(to_quads(document, loader=loader)))
 
 
-__all__ = ["Unsupported", "UndefinedTerms", "canonicalize_fast", "once", "one_pass", "to_quads"]
+__all__ = ["UndefinedTerms", "Unsupported", "canonicalize_fast", "once", "one_pass", "to_quads"]

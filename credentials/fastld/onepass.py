@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -69,6 +69,6 @@ def once(what: str, document: dict[str, Any], loader: Any, compute: Callable[[],
             memo.kept.append((loader, list(document.values())))
     ok, value = hit
     if not ok:
-        raise value.with_traceback(None)
-    result: T = value
-    return result
+        error = cast(Exception, value)
+        raise error.with_traceback(None)
+    return cast(T, value)

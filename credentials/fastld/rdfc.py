@@ -93,7 +93,7 @@ class _NDegree:
         # §4.7 steps 1-4: the related node's best-known identifier, its position, the predicate.
         identifier = self.canonical.issued.get(related) or issuer.issued.get(related) or self.first[related]
         data = position + (quad[1] if position != "g" else "") + identifier
-        return self.digest(data.encode()).hexdigest()
+        return str(self.digest(data.encode()).hexdigest())
 
     def hash(self, node: str, issuer: _Issuer) -> tuple[str, _Issuer]:
         self.work.call()

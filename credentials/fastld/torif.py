@@ -67,7 +67,7 @@ def literal(value: str, datatype: str | None = None, language: str | None = None
 class ToRdf:
     """One document's conversion: the quads, blank node issuing, undefined-term collection."""
 
-    __slots__ = ("quads", "_counter", "_labels", "undefined_properties", "undefined_types")
+    __slots__ = ("_counter", "_labels", "quads", "undefined_properties", "undefined_types")
 
     def __init__(self) -> None:
         self.quads: set[tuple[str, str, str, str]] = set()
