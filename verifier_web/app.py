@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from webbase.app import make_app
+from webbase.netpolicy import guarded_connector
 from webbase.openapi import add_openapi_route
 from webbase.problems import Handler
 from webbase.ratelimit import RateLimiter, client_key
@@ -37,7 +38,8 @@ def _client_context(config: ServiceConfig) -> Callable[[web.Application], AsyncI
     async def client(app: web.Application) -> AsyncIterator[None]:
         """One HTTP client for the app's fetches, opened only when the service may fetch at all."""
         if config.may_fetch:
-            connector = aiohttp.TCPConnector(ssl=config.tls if config.tls is not None else True, limit=20)
+            # Guarded (webbase.netpolicy): a share link never reaches a private or link-local address.
+            connector = guarded_connector(ssl=config.tls if config.tls is not None else True, limit=20)
             async with aiohttp.ClientSession(connector=connector) as session:
                 app[CLIENT] = session
                 yield

@@ -43,6 +43,7 @@ from credentials.errors import JsonInputError
 from credentials.jws import OPENID4VCI_PROOF_TYPE, sign_compact_jws
 from credentials.keys import Signer
 from credentials.strictjson import parse_json
+from webbase.netpolicy import AddressRefused, check_literal_host
 
 from .errors import WalletError
 
@@ -115,6 +116,12 @@ class IssuerHttp:
         except (ValueError, TypeError):
             raise OfferRefused(f"the {what} is not a URL", code="oid4vci_bad_url") from None
         host = parsed.host or ""
+        if parsed.scheme in ("http", "https") and host:
+            try:
+                # An IP literal never reaches the session's resolver, so its address is judged here.
+                check_literal_host(host)
+            except AddressRefused as exc:
+                raise OfferRefused(f"the {what}: {exc}", code="oid4vci_address_refused") from None
         if parsed.scheme == "https" and host:
             return parsed
         if parsed.scheme == "http" and host and (_is_loopback(host) or host.lower() in self.allow_http_hosts):
@@ -152,6 +159,8 @@ class IssuerHttp:
                         raw = await self._read(response, current, max_bytes)
                         return response.status, _json_or_none(raw)
                 raise IssuerUnreachable(f"{url} redirected more than {MAX_REDIRECTS} times")
+        except AddressRefused as exc:
+            raise OfferRefused(f"the {what}: {exc}", code="oid4vci_address_refused") from None
         except TimeoutError:
             raise IssuerUnreachable(f"the {what} {current} did not answer within {self.timeout:g} seconds") from None
         except aiohttp.ClientError as exc:

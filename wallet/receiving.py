@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import aiohttp
+from webbase.netpolicy import guarded_session
 
 from .accounts import holder_key
 from .context import Wallet
@@ -26,7 +26,8 @@ async def offer_items(wallet: Wallet, account: AccountRecord, body: Mapping[str,
     """Redeem the offer in ``body`` and return the received credentials as import candidates."""
     offer_url, tx_code = offer_request(body)
     signer = holder_key(wallet, account)
-    async with aiohttp.ClientSession() as session:
+    # Guarded: the offer's URLs are the sender's choice, so no private or link-local address (SSRF).
+    async with guarded_session() as session:
         received = await redeem_offer(offer_url, tx_code=tx_code, signer=signer,
                                       issued_at=int(wallet.now().timestamp()), session=session,
                                       allow_http_hosts=wallet.config.http_issuer_hosts)

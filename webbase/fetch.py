@@ -3,8 +3,10 @@
 A fetched document is untrusted input from a URL someone else chose, so the fetch is bounded in
 every dimension: a scheme allow list (never ``file:`` or ``ftp:``), an overall timeout, a byte limit
 enforced while reading (a Content-Length is not trusted), and redirects followed only on the same
-host (an upgrade from http to https is allowed) and only a few times. Failures raise ``FetchError``,
-a ``LoaderError``, so the verifier reports "not checked" rather than failing a credential.
+host (an upgrade from http to https is allowed) and only a few times, and only to addresses the
+``AddressPolicy`` allows (``webbase.netpolicy``: no link-local or private address by default, loopback
+allowed). Failures raise ``FetchError``, a ``LoaderError``, so the verifier reports "not checked" rather
+than failing a credential.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from yarl import URL
 
 from credentials.errors import LoaderError
 
+from .netpolicy import DEFAULT_POLICY, AddressPolicy, AddressRefused, check_literal_host, guarded_session
+
 ONE_MIB = 1024 * 1024
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_REDIRECTS = 3
@@ -25,17 +29,20 @@ _CHUNK = 64 * 1024
 
 class FetchError(LoaderError):
     """A fetch refused or failed; codes ``fetch_scheme_refused``, ``fetch_redirect_refused``,
-    ``fetch_too_many_redirects``, ``fetch_too_large``, ``fetch_timeout``, ``fetch_http_status``, ``fetch_failed``."""
+    ``fetch_too_many_redirects``, ``fetch_too_large``, ``fetch_timeout``, ``fetch_http_status``, ``fetch_failed``,
+    ``fetch_address_refused``."""
 
     code = "fetch_failed"
 
 
-def _check_url(url: URL, allowed_schemes: tuple[str, ...], shown: str) -> None:
+def _check_url(url: URL, allowed_schemes: tuple[str, ...], shown: str,
+               policy: AddressPolicy = DEFAULT_POLICY) -> None:
     if url.scheme.lower() not in allowed_schemes:
         raise FetchError(f"refusing to fetch {shown}: the scheme must be one of {', '.join(allowed_schemes)}",
                          code="fetch_scheme_refused")
     if not url.host:
         raise FetchError(f"refusing to fetch {shown}: no host", code="fetch_scheme_refused")
+    check_literal_host(url.host, policy)
 
 
 def _redirect_allowed(current: URL, target: URL) -> bool:
@@ -48,9 +55,9 @@ def _redirect_allowed(current: URL, target: URL) -> bool:
 
 
 async def _fetch(session: aiohttp.ClientSession, url: str, *, max_bytes: int, allowed_schemes: tuple[str, ...],
-                 max_redirects: int, accept: str) -> bytes:
+                 max_redirects: int, accept: str, policy: AddressPolicy) -> bytes:
     current = URL(url)
-    _check_url(current, allowed_schemes, url)
+    _check_url(current, allowed_schemes, url, policy)
     for _ in range(max_redirects + 1):
         async with session.get(current, allow_redirects=False, headers={"Accept": accept}) as response:
             if response.status in _REDIRECTS:
@@ -58,7 +65,7 @@ async def _fetch(session: aiohttp.ClientSession, url: str, *, max_bytes: int, al
                 if not location:
                     raise FetchError(f"{current} redirected without a Location", code="fetch_redirect_refused")
                 target = current.join(URL(location))
-                _check_url(target, allowed_schemes, str(target))
+                _check_url(target, allowed_schemes, str(target), policy)
                 if not _redirect_allowed(current, target):
                     raise FetchError(f"refusing the redirect from {current} to {target}: another host",
                                      code="fetch_redirect_refused")
@@ -84,19 +91,26 @@ def _too_large(url: URL, max_bytes: int) -> FetchError:
 async def fetch_limited(url: str, *, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = ONE_MIB,
                         allowed_schemes: tuple[str, ...] = ("http", "https"),
                         max_redirects: int = DEFAULT_MAX_REDIRECTS, accept: str = "application/json, */*;q=0.5",
-                        session: aiohttp.ClientSession | None = None) -> bytes:
+                        session: aiohttp.ClientSession | None = None,
+                        policy: AddressPolicy = DEFAULT_POLICY) -> bytes:
     """The body of ``url`` (HTTP 200 only), within ``timeout`` seconds overall and ``max_bytes``.
 
-    Pass a ``session`` to reuse connections; otherwise a short-lived one is made for this fetch.
+    Pass a ``session`` to reuse connections (make it with ``netpolicy.guarded_session`` so that names
+    resolving to refused addresses are refused too; IP literals are checked here either way);
+    otherwise a short-lived guarded one is made for this fetch.
     """
     try:
         async with asyncio.timeout(timeout):
             if session is not None:
                 return await _fetch(session, url, max_bytes=max_bytes, allowed_schemes=allowed_schemes,
-                                    max_redirects=max_redirects, accept=accept)
-            async with aiohttp.ClientSession() as own:
+                                    max_redirects=max_redirects, accept=accept, policy=policy)
+            async with guarded_session(policy) as own:
                 return await _fetch(own, url, max_bytes=max_bytes, allowed_schemes=allowed_schemes,
-                                    max_redirects=max_redirects, accept=accept)
+                                    max_redirects=max_redirects, accept=accept, policy=policy)
+    except AddressRefused as exc:
+        raise FetchError(str(exc), code="fetch_address_refused") from None
+    except FetchError:
+        raise
     except TimeoutError:
         raise FetchError(f"{url} did not answer within {timeout:g} seconds", code="fetch_timeout") from None
     except (aiohttp.ClientError, ValueError) as exc:

@@ -121,6 +121,9 @@ async def record_decision(request: web.Request, application_id: str, *, decision
 
 async def post_decision(request: web.Request) -> web.Response:
     """Approve, ask for a resubmission, or reject (reviewer); feedback is required for the last two."""
+    if session_user(request) is None:
+        # Anonymous or bearer: authorize before reading the body, so a refused caller learns nothing from it.
+        reviewer_user(request)
     body = await read_json_object(request)
     reviewer = reviewer_user(request, body)
     outcome = await record_decision(request, request.match_info["id"], decision=body.get("decision"),
