@@ -78,7 +78,14 @@ async def test_apply_resubmit_approve_and_the_offer_arrives_by_smtp(evidence_nod
     # The outbox keeps it, marked sent; the award carries the latest narrative and URL, not the file.
     store = node.store()
     try:
-        sent = [m for m in store.list_outbox() if offer_url in m.body]
+        # The sink has the message before the sender records it as sent; wait for that record.
+        import asyncio
+
+        for _ in range(200):
+            sent = [m for m in store.list_outbox() if offer_url in m.body]
+            if len(sent) == 1 and sent[0].sent_at is not None:
+                break
+            await asyncio.sleep(0.05)
         assert len(sent) == 1 and sent[0].sent_at is not None
         application = store.get_application(app_id)
         award = store.get_award(application.award_id)
