@@ -19,7 +19,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import aiohttp
-import pytest
 from evidence_harness import EvidenceNode, evidence_node, smtp  # noqa: F401
 
 from issuer_node.accounts import add_user
@@ -157,7 +156,7 @@ class Caller:
 def _refused_as_anonymous(rule: str, status: int, text: str, headers: Any) -> bool:
     if rule in (REVIEWER_PAGE, ADMIN_PAGE):
         return status == 303 and headers.get("Location", "").startswith("/admin/login")
-    return status == 401 and "missing_token" in text or status == 403
+    return (status == 401 and "missing_token" in text) or status == 403
 
 
 def _expired_cookie(node: EvidenceNode, user_id: int, name: str) -> str:
@@ -165,7 +164,7 @@ def _expired_cookie(node: EvidenceNode, user_id: int, name: str) -> str:
     return f"{name}={codec.issue(str(user_id), ttl=timedelta(hours=8), now=datetime.now(timezone.utc) - timedelta(days=1))}"
 
 
-async def test_issuer_authorization_matrix(evidence_node: EvidenceNode) -> None:  # noqa: F811
+async def test_issuer_authorization_matrix(evidence_node: EvidenceNode) -> None:
     node = evidence_node
     store = node.store()
     try:
@@ -226,7 +225,7 @@ async def test_issuer_authorization_matrix(evidence_node: EvidenceNode) -> None:
 
 
 async def test_applicant_routes_answer_the_same_for_not_yours_and_does_not_exist(
-        evidence_node: EvidenceNode) -> None:  # noqa: F811
+        evidence_node: EvidenceNode) -> None:
     node = evidence_node
     achievement = await node.define()
     status, created, _ = await node.apply(achievement["id"])

@@ -29,8 +29,7 @@ from wallet.oid4vci_client import IssuerUnreachable, redeem_offer
 from wallet.statusrefresh import refresh_status
 from wallet.testing import bearer, issue_badge, running_wallet, sign_up
 from webbase.fetch import FetchError, fetch_limited
-from webbase.netpolicy import (DEFAULT_POLICY, OPEN_POLICY, AddressPolicy, AddressRefused, GuardedResolver,
-                               check_address, guarded_session, refusal)
+from webbase.netpolicy import DEFAULT_POLICY, OPEN_POLICY, AddressPolicy, AddressRefused, GuardedResolver, check_address, guarded_session, refusal
 from webbase.testing import serving
 
 REFUSED_ADDRESSES = [
