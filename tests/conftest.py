@@ -74,3 +74,6 @@ def write_json(tmp_path: Path) -> Callable[[str, Any], str]:
         return str(path)
 
     return write
+
+# The PostgreSQL fixtures (``pg_cluster``, ``pg_url``) for the storage and multi-process tests.
+pytest_plugins = ["pgserver"]
