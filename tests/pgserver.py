@@ -146,7 +146,7 @@ def stop_cluster(cluster: PgCluster) -> None:
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
     try:
-        import psycopg  # noqa: F401
+        import psycopg
     except ImportError:
         _unavailable("the Python package 'psycopg' is not installed (pip install -e '.[test]')")
     cluster, why, _ = start_cluster()
