@@ -96,29 +96,6 @@ def looks_like_compact_jws(text: str) -> bool:
     return isinstance(text, str) and bool(COMPACT_JWS_PATTERN.fullmatch(text))
 
 
-def loads_json(raw: bytes | str, *, what: str) -> Any:
-    """Parse strict JSON with ``strictjson.parse_json``; raise ``JwtError`` keeping its ``json_*`` code.
-
-    Duplicate keys are refused because two parsers may keep different values,
-    so a signer and a verifier could disagree on what was signed.
-    """
-    from .errors import JsonInputError
-    from .strictjson import parse_json
-
-    try:
-        return parse_json(raw)
-    except JsonInputError as exc:
-        raise JwtError(f"{what}: {exc}", code=exc.code, path=exc.path) from None
-
-
-def loads_json_object(raw: bytes | str, *, what: str) -> dict[str, Any]:
-    """Parse strict JSON (see ``loads_json``) that must be an object."""
-    value = loads_json(raw, what=what)
-    if not isinstance(value, dict):
-        raise JwtError(f"{what} is not a JSON object")
-    return value
-
-
 def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
     """Split a compact JWS into ``(header, payload, signing_input, signature)``.
 
