@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import io
 import re
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from email import message_from_bytes
 from email.message import EmailMessage
-from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any, cast
 
 import aiohttp
 import pytest
-from aiosmtpd.controller import Controller
+from smtp_sink import Sink, smtp  # noqa: F401  (the fixture, re-exported for the test modules)
 
 from issuer_node.accounts import add_user, issue_api_token
 from issuer_node.app import adopt_bound_url, create_app
@@ -31,36 +28,6 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 ACHIEVEMENT = {"name": "Classroom Data Literacy", "description": "Uses student data to plan lessons",
                "criteria": {"narrative": "- Builds a lesson plan on a class dashboard\n- Reflects on the result"},
                "tags": ["data"], "achievementType": "Badge"}
-
-
-class Sink:
-    """An aiosmtpd handler that keeps every accepted message."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(cast(EmailMessage, message_from_bytes(envelope.content, policy=default_policy)))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    # aiosmtpd's Controller cannot listen on port 0, so ask the OS for a free port first.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Sink, int]]:
-    sink = Sink()
-    port = _free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield sink, port
-    finally:
-        controller.stop()
 
 
 @dataclass

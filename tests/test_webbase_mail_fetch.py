@@ -4,57 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from email import message_from_bytes
 from email.policy import default as default_policy
-from typing import Any
 
 import pytest
 from aiohttp import web
-from aiosmtpd.controller import Controller
+from smtp_sink import Sink, free_port, smtp  # noqa: F401  (the fixture)
 
 from webbase.fetch import FetchError, fetch_limited
 from webbase.mail import Mailer, parse_smtp
 from webbase.testing import serving
 
 
-class Sink:
-    """An aiosmtpd handler that keeps every accepted message."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    # aiosmtpd's Controller cannot listen on port 0, so ask the OS for a free port first.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Sink, int]]:
-    sink = Sink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield sink, port
-    finally:
-        controller.stop()
-
-
 async def test_mail_is_delivered_over_smtp(smtp: tuple[Sink, int]) -> None:
     sink, port = smtp
     mailer = Mailer(("127.0.0.1", port), sender="Satchel <noreply@issuer.example>")
     assert await mailer.send("ada@example.org", "Your badge offer – Zoë", "Open this link:\nhttps://x/offer/1\n")
-    assert len(sink.messages) == 1
-    mail_from, rcpt_tos, content = sink.messages[0]
+    assert len(sink.envelopes) == 1
+    mail_from, rcpt_tos, content = sink.envelopes[0]
     assert mail_from == "noreply@issuer.example" and rcpt_tos == ["ada@example.org"]
     message = message_from_bytes(content, policy=default_policy)
     assert message["Subject"] == "Your badge offer – Zoë"
