@@ -22,6 +22,7 @@ errors (an unexpected status, a wrong answer, or an exception); zero errors is
 the expectation. Last line: ``{"op": "load", ...}`` JSON.
 
     .venv/bin/python bench/load.py [--seconds 8] [--concurrency 50] [--import-pool 3000]
+                                   [--routes "share html,share json"]
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import aiohttp
 
 BADGES = 20
+ROUTES = ("share html", "share json", "import fresh", "import dup", "verify vp")
 SEED = bytes(range(32))  # the bench district's key: every worker process derives the same one
 
 
@@ -198,7 +200,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50, help="clients at once (default 50)")
     parser.add_argument("--import-pool", type=int, default=3000,
                         help="fresh credentials signed before the import phase (default 3000)")
+    parser.add_argument("--routes", default=",".join(ROUTES),
+                        help=f"comma-separated routes to drive (default all: {','.join(ROUTES)})")
     args = parser.parse_args()
+    chosen = [name.strip() for name in args.routes.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(ROUTES))
+    if unknown or not chosen:
+        parser.error(f"--routes takes some of {', '.join(ROUTES)}; not {', '.join(unknown) or 'nothing'}")
+    if "import fresh" not in chosen:
+        args.import_pool = 0
     if args.mode == "serve":
         asyncio.run(serve(args.data_dir))
         return
@@ -222,6 +232,8 @@ def main() -> None:
                   f"{args.seconds:g} s per route")
             print(f"{'route':<14} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7}")
             for name, (send, more) in phases(urls["wallet"], urls["verifier"], setup, fresh).items():
+                if name not in chosen:
+                    continue
                 figures = asyncio.run(closed_loop(send, seconds=args.seconds, concurrency=args.concurrency,
                                                   **({"more": more} if more else {})))
                 results[name] = figures

@@ -71,7 +71,7 @@ async def share_page(request: web.Request) -> web.Response:
 
 # The employer's page is the same for every visitor (no form, no session) and changes only with the
 # stored share (a status refresh re-signs it, its owner revokes it): rendered once per version of the
-# record, not once per view (20 badges with every check take milliseconds to render; bench/share.py).
+# record, not once per view (20 badges with every check take milliseconds to render; bench/load.py).
 _PAGES: OrderedDict[tuple[str, ...], str] = OrderedDict()
 _MAX_PAGES = 128
 
