@@ -4,7 +4,7 @@ Handlers raise ``Problem`` (or let a ``CredentialError`` or an aiohttp ``HTTPExc
 middleware turns each into ``application/problem+json`` with a stable ``code`` in the ``type`` URN, and
 anything unexpected into a generic 500 whose traceback goes to the server log, never to the client.
 Page routes (marked with ``page``) and unmatched URLs asked for by a browser get an escaped HTML error
-page with the same status instead.
+page with the same status instead (a page asked for with an Accept header that ranks JSON first gets problem+json).
 """
 
 from __future__ import annotations
@@ -147,13 +147,22 @@ def prefers_html(request: web.Request) -> bool:
     )
 
 
+def prefers_json(request: web.Request) -> bool:
+    """True when the client's Accept header ranks a JSON type (problem+json included) above text/html."""
+    accept = request.headers.get("Accept", "")
+    return _accept_quality(accept, {"application/json", PROBLEM_CONTENT_TYPE, "application/ld+json"}) > _accept_quality(
+        accept, {"text/html"}
+    )
+
+
 def wants_html_errors(request: web.Request) -> bool:
     """Pages get HTML errors; so do unmatched URLs a browser navigates to. API routes never do."""
     match_info = request.match_info
     route = match_info.route if match_info is not None else None
     handler = getattr(route, "handler", None)
     if handler is not None and getattr(handler, PAGE_ATTRIBUTE, False):
-        return True
+        # A page's errors are HTML, unless the client ranks JSON above HTML (a script, a test): then problem+json.
+        return not prefers_json(request)
     if match_info is not None and match_info.http_exception is not None:
         return prefers_html(request)
     return False

@@ -1,0 +1,564 @@
+"""Web defences of the three servers, attacked over HTTP on 127.0.0.1: CSRF, cookies, rate limits, tokens.
+
+CSRF: every state-changing route (POST, PUT, PATCH, DELETE) of the wallet, the issuer node
+and the verifier service is read from the app's router and must be either a form case below
+or an exempt API route with its reason (a new route in neither fails
+``test_every_state_changing_route_is_a_form_case_or_an_exempt_api``). Each form is posted
+by a browser-like client (its own cookie jar, signed in where the form needs it) without
+the CSRF token, with a made-up token, and with the token of another session: each is refused
+with 403 problem+json ``csrf_failed`` (asked for with ``Accept: application/problem+json``;
+a browser gets the same 403 as an HTML page), the database and data files are byte for byte
+unchanged, no session cookie is set, and the victim's session still works. With its own
+token the same post gets through (not 403). Exempt API routes grant nothing from cookies:
+with a signed-in session and no bearer token they answer 401.
+
+Cookies: every Set-Cookie of the three servers is HttpOnly and SameSite=Lax; Secure when the
+server's public URL is https, not Secure on plain http (so the demo on 127.0.0.1 works).
+
+Rate limits: the (limit+1)-th attempt is 429 ``rate_limited`` with ``Retry-After``; a client
+from another address (127.0.0.2, still loopback) is not affected.
+
+Tokens: share tokens, offer tokens, pre-authorized codes, download tokens, applicant keys,
+API and access tokens, email confirmation tokens and session nonces carry at least 128
+random bits (length and alphabet over many samples, none repeated), and each works only
+for its own purpose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from evidence_harness import PDF, EvidenceNode, evidence_node  # noqa: F401
+from smtp_sink import smtp  # noqa: F401
+from verifier_service_support import issue as issue_credential_for_verifier
+
+from credentials.keys import generate_key_pair
+from issuer_node.accounts import add_user
+from issuer_node.app import create_app as create_issuer_app
+from issuer_node.config import IssuerConfig
+from issuer_node.provisioning import init_node
+from verifier_web.app import create_app as create_verifier_app
+from verifier_web.config import ServiceConfig
+from wallet.config import init_data_dir, load_config
+from wallet.context import open_wallet
+from wallet.testing import bearer, issue_badge, running_wallet, sign_up
+from wallet.web.app import create_app as create_wallet_app
+from webbase.testing import serving
+
+PROBLEM_JSON = "application/problem+json"
+CSRF_FAILED = "urn:satchel:problem:csrf_failed"
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+WRONG_TOKEN = "bm90LXRoaXMtc2l0ZXMtdG9rZW4tYXQtYWxsLW5vcGUx"  # well-formed base64url, 43 characters
+
+
+# --- the route tables -------------------------------------------------------------------------------
+
+WALLET_FORMS = {
+    ("POST", "/login"), ("POST", "/signup"), ("POST", "/logout"), ("POST", "/import"),
+    ("POST", "/account/emails"), ("POST", "/account/export"), ("POST", "/credentials/refresh"),
+    ("POST", "/credentials/{id}/delete"), ("POST", "/receive/offer"), ("POST", "/receive/qr"),
+    ("POST", "/receive/files"), ("POST", "/shares"), ("POST", "/shares/{id}/revoke"),
+}
+# JSON API: authorized by a bearer token only (cookies are never read), or public.
+WALLET_EXEMPT = {
+    ("POST", "/api/accounts"): "public sign-up (JSON); an attacker could call it directly anyway",
+    ("POST", "/api/tokens"): "public login (JSON); the token is in the answer, which another origin cannot read",
+    ("DELETE", "/api/tokens"): "bearer token",
+    ("POST", "/api/emails"): "bearer token",
+    ("POST", "/api/credentials"): "bearer token",
+    ("DELETE", "/api/credentials/{id}"): "bearer token",
+    ("POST", "/api/status/refresh"): "bearer token",
+    ("POST", "/api/shares"): "bearer token",
+    ("DELETE", "/api/shares/{id}"): "bearer token",
+    ("POST", "/api/export"): "bearer token",
+    ("POST", "/api/import"): "public restore (JSON export and passphrase): grants nothing from cookies",
+}
+ISSUER_FORMS = {
+    ("POST", "/admin/login"), ("POST", "/admin/logout"), ("POST", "/achievements/{key}/apply"),
+    ("POST", "/applications/{id}/resubmit"), ("POST", "/admin/applications/{id}/decision"),
+    ("POST", "/admin/achievements"), ("POST", "/admin/achievements/{key}"),
+    ("POST", "/admin/achievements/{key}/retire"), ("POST", "/admin/credentials/{key}/status"),
+    ("POST", "/admin/bulk"),
+    # The JSON API also takes a reviewer's session cookie; then X-CSRF-Token must carry the token.
+    ("POST", "/api/applications/{id}/decision"),
+}
+ISSUER_EXEMPT = {
+    ("POST", "/token"): "OpenID4VCI token endpoint: the pre-authorized code is the credential",
+    ("POST", "/nonce"): "OpenID4VCI nonce endpoint: changes nothing",
+    ("POST", "/credential"): "OpenID4VCI credential endpoint: bearer access token",
+    ("POST", "/api/applications"): "public apply (JSON or multipart), rate-limited: grants nothing from cookies",
+    ("POST", "/api/applications/{id}/resubmit"): "the applicant's key in the URL is the credential",
+    ("POST", "/api/achievements"): "admin bearer token",
+    ("POST", "/api/achievements/{key}/retire"): "admin bearer token",
+    ("POST", "/credentials/issue"): "admin bearer token",
+    ("POST", "/api/credentials/{key}/revoke"): "admin bearer token",
+    ("POST", "/api/credentials/{key}/suspend"): "admin bearer token",
+    ("POST", "/api/credentials/{key}/unsuspend"): "admin bearer token",
+    ("POST", "/api/awards"): "admin bearer token",
+    ("DELETE", "/api/awards/{id}"): "admin bearer token",
+}
+VERIFIER_FORMS = {("POST", "/verify/link"), ("POST", "/verify/paste"), ("POST", "/verify/upload")}
+VERIFIER_EXEMPT = {
+    ("POST", "/credentials/verify"): "public JSON API: verifying changes nothing and reads no cookie",
+    ("POST", "/presentations/verify"): "public JSON API: verifying changes nothing and reads no cookie",
+}
+
+
+def state_changing_routes(app: web.Application) -> set[tuple[str, str]]:
+    """(method, canonical path) of every POST/PUT/PATCH/DELETE route of ``app``."""
+    return {(route.method, route.resource.canonical) for route in app.router.routes()
+            if route.method in STATE_CHANGING and route.resource is not None}
+
+
+def test_every_state_changing_route_is_a_form_case_or_an_exempt_api(tmp_path: Path) -> None:
+    init_data_dir(tmp_path / "w", public_url="http://127.0.0.1:1")
+    wallet = open_wallet(load_config(tmp_path / "w"))
+    try:
+        wallet_routes = state_changing_routes(create_wallet_app(wallet, background_refresh=False))
+    finally:
+        wallet.close()
+    init_node(tmp_path / "n", name="Riverside USD", url="https://riverside.example.org")
+    issuer_routes = state_changing_routes(create_issuer_app(IssuerConfig(data_dir=tmp_path / "n")))
+    verifier_routes = state_changing_routes(create_verifier_app(ServiceConfig()))
+    for name, routes, forms, exempt in (("wallet", wallet_routes, WALLET_FORMS, WALLET_EXEMPT),
+                                        ("issuer", issuer_routes, ISSUER_FORMS, ISSUER_EXEMPT),
+                                        ("verifier", verifier_routes, VERIFIER_FORMS, VERIFIER_EXEMPT)):
+        assert forms.isdisjoint(exempt), name
+        assert routes - forms - set(exempt) == set(), f"{name}: state-changing routes without a CSRF case"
+        assert (forms | set(exempt)) - routes == set(), f"{name}: cases for routes that no longer exist"
+
+
+# --- a browser without JavaScript -------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    status: int
+    text: str
+    headers: Any
+    content_type: str
+
+    def cookies_set(self) -> list[str]:
+        return list(self.headers.getall("Set-Cookie", []))
+
+
+class Browser:
+    """One browser: its own cookie jar (unsafe: 127.0.0.1 is an IP), never following redirects."""
+
+    def __init__(self, base: str, *, local_address: str | None = None) -> None:
+        self.base = base
+        connector = aiohttp.TCPConnector(local_addr=(local_address, 0)) if local_address else None
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), connector=connector)
+
+    async def close(self) -> None:
+        await self.http.close()
+
+    async def get(self, path: str) -> Answer:
+        async with self.http.get(self.base + path, allow_redirects=False) as r:
+            return Answer(r.status, await r.text(errors="replace"), r.headers, r.content_type)
+
+    async def token(self, page: str) -> str:
+        """The CSRF token on ``page`` (a page that renders a form for this visitor)."""
+        answer = await self.get(page)
+        match = _CSRF.search(answer.text)
+        assert match, f"{page} ({answer.status}) has no CSRF field"
+        return match.group(1)
+
+    async def send(self, post: Post, token: str | None, *, accept: str = PROBLEM_JSON) -> Answer:
+        headers = {"Accept": accept}
+        data: Any
+        if post.json is not None:
+            data = None
+            if token is not None:
+                headers["X-CSRF-Token"] = token
+        elif post.multipart:
+            data = aiohttp.FormData(default_to_multipart=True)
+            if token is not None:
+                data.add_field("csrf_token", token)
+            for name, value in post.fields:
+                data.add_field(name, value)
+            for name, filename, content, content_type in post.files:
+                data.add_field(name, io.BytesIO(content), filename=filename, content_type=content_type)
+        else:
+            data = ([("csrf_token", token)] if token is not None else []) + list(post.fields)
+        async with self.http.post(self.base + post.path, data=data, json=post.json, headers=headers,
+                                  allow_redirects=False) as r:
+            return Answer(r.status, await r.text(errors="replace"), r.headers, r.content_type)
+
+
+@dataclass
+class Post:
+    path: str
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    files: list[tuple[str, str, bytes, str]] = field(default_factory=list)
+    multipart: bool = False
+    json: dict[str, Any] | None = None
+
+
+@dataclass
+class Attack:
+    """One form: who posts it (``victim``), a session whose token is stolen (``other``), what is posted."""
+
+    route: tuple[str, str]
+    victim: Browser
+    victim_page: str          # a page that shows the victim a form (its CSRF token)
+    other: Browser
+    other_page: str
+    post: Post
+    signed_in_page: str | None = None  # a page only the signed-in victim may open (its session must survive)
+
+
+def snapshot(data_dir: Path) -> dict[str, Any]:
+    """Every row of every table of every SQLite database in ``data_dir``, and every other file's digest."""
+    state: dict[str, Any] = {}
+    for path in sorted(data_dir.rglob("*")):
+        if not path.is_file() or path.name.endswith(("-wal", "-shm", "-journal")):
+            continue
+        if path.suffix == ".db":
+            with sqlite3.connect(path) as db:
+                tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+                state[str(path)] = {t: sorted(map(repr, db.execute(f'SELECT * FROM "{t}"'))) for t in tables}
+            db.close()
+        else:
+            state[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return state
+
+
+async def settled(data_dir: Path) -> dict[str, Any]:
+    """The snapshot once background work (the outbox sending a queued email) has stopped changing it."""
+    current = snapshot(data_dir)
+    for _ in range(50):
+        await asyncio.sleep(0.2)
+        again = snapshot(data_dir)
+        if again == current:
+            return current
+        current = again
+    raise AssertionError(f"{data_dir} kept changing")
+
+
+async def run_attack(attack: Attack, data_dir: Path | None, session_cookie: str,
+                     side_effects: Callable[[], int] | None = None) -> list[str]:
+    """Post the form three ways without its own token (each must be refused, changing nothing), then with it."""
+    problems: list[str] = []
+    route = f"{attack.route[0]} {attack.route[1]}"
+    stolen = await attack.other.token(attack.other_page)
+    own = await attack.victim.token(attack.victim_page)
+    assert stolen != own, route
+    before = await settled(data_dir) if data_dir is not None else None
+    effects = side_effects() if side_effects is not None else 0
+    for label, token in (("no token", None), ("a made-up token", WRONG_TOKEN), ("another session's token", stolen)):
+        answer = await attack.victim.send(attack.post, token)
+        if answer.status != 403 or answer.content_type != PROBLEM_JSON:
+            problems.append(f"{route} with {label}: {answer.status} {answer.content_type} {answer.text[:200]}")
+            continue
+        body = json.loads(answer.text)
+        if body.get("type") != CSRF_FAILED or body.get("status") != 403:
+            problems.append(f"{route} with {label}: {body}")
+        if any(cookie.startswith(session_cookie + "=") for cookie in answer.cookies_set()):
+            problems.append(f"{route} with {label} set the session cookie")
+        if data_dir is not None and (after := snapshot(data_dir)) != before:
+            assert before is not None
+            changed = sorted(f"{name}:{table}" for name in after for table in after[name]
+                             if not isinstance(after[name], str) and after[name][table] != before.get(name, {}).get(table))
+            problems.append(f"{route} with {label} changed the stored data: {changed}")
+        if side_effects is not None and side_effects() != effects:
+            problems.append(f"{route} with {label} made an outgoing request")
+    if attack.post.json is None:  # A browser (Accept: text/html) gets the same refusal as a page.
+        answer = await attack.victim.send(attack.post, None, accept="text/html,application/xhtml+xml,*/*;q=0.8")
+        if answer.status != 403 or answer.content_type != "text/html" or "did not come from this site" not in answer.text:
+            problems.append(f"{route} as a browser without a token: {answer.status} {answer.content_type}")
+    if attack.signed_in_page is not None:
+        still = await attack.victim.get(attack.signed_in_page)
+        if still.status != 200:
+            problems.append(f"{route}: the victim's session stopped working after refused posts ({still.status})")
+    answer = await attack.victim.send(attack.post, own)
+    if answer.status == 403 or answer.status >= 500:
+        problems.append(f"{route} with its own token: {answer.status} {answer.text[:300]}")
+    return problems
+
+
+# --- the wallet -------------------------------------------------------------------------------------
+
+
+async def test_every_wallet_form_refuses_a_missing_wrong_or_stolen_csrf_token(tmp_path: Path) -> None:
+    issuer = generate_key_pair()
+    async with running_wallet(tmp_path / "w") as w, aiohttp.ClientSession() as http:
+        ann_account, ann_token = await sign_up(http, w.url, "ann@example.org")
+        await sign_up(http, w.url, "bob@example.org")
+        ann, bob = Browser(w.url), Browser(w.url)
+        anonymous: list[Browser] = []
+
+        def stranger() -> Browser:
+            anonymous.append(Browser(w.url))
+            return anonymous[-1]
+
+        try:
+            for browser, email in ((ann, "ann@example.org"), (bob, "bob@example.org")):
+                own = await browser.token("/login")
+                answer = await browser.send(Post("/login", [("email", email), ("password", "correct horse battery")]),
+                                            own)
+                assert answer.status == 303, answer.text[:300]
+
+            async def new_credential(name: str) -> tuple[str, dict[str, Any]]:
+                badge = issue_badge(issuer, did=ann_account["did"], name=name)
+                async with http.post(f"{w.url}/api/credentials", json={"credential": badge},
+                                     headers=bearer(ann_token)) as r:
+                    assert r.status in (200, 201), await r.text()
+                    return (await r.json())["added"][0]["id"], badge
+
+            async def new_share(credential: str) -> str:
+                async with http.post(f"{w.url}/api/shares", json={"credentials": [credential]},
+                                     headers=bearer(ann_token)) as r:
+                    assert r.status == 201, await r.text()
+                    return str((await r.json())["id"])
+
+            shared, _ = await new_credential("Shared")
+            doomed, _ = await new_credential("Doomed")
+            _, upload = await new_credential("Uploaded")
+            share = await new_share(shared)
+            badge_file = ("files", "badge.json", json.dumps(issue_badge(issuer, did=ann_account["did"],
+                                                                        name="Fresh")).encode(), "application/json")
+
+            def signed_in(route: tuple[str, str], post: Post) -> Attack:
+                return Attack(route, ann, "/account", bob, "/account", post, signed_in_page="/account")
+
+            def visitor(route: tuple[str, str], post: Post) -> Attack:
+                return Attack(route, stranger(), "/login", stranger(), "/login", post)
+
+            attacks = [
+                visitor(("POST", "/login"), Post("/login", [("email", "ann@example.org"),
+                                                            ("password", "correct horse battery")])),
+                visitor(("POST", "/signup"), Post("/signup", [("email", "carol@example.org"),
+                                                              ("password", "a good password"),
+                                                              ("password_again", "a good password")])),
+                visitor(("POST", "/import"), Post("/import", [("passphrase", "a long passphrase")],
+                                                  [("file", "satchel-export.bin", b"not an export", "application/octet-stream")],
+                                                  multipart=True)),
+                signed_in(("POST", "/account/emails"), Post("/account/emails", [("email", "ann.work@example.org")])),
+                signed_in(("POST", "/account/export"), Post("/account/export", [
+                    ("passphrase", "a long passphrase"), ("passphrase_again", "a long passphrase")])),
+                signed_in(("POST", "/credentials/refresh"), Post("/credentials/refresh")),
+                signed_in(("POST", "/credentials/{id}/delete"), Post(f"/credentials/{doomed}/delete")),
+                signed_in(("POST", "/receive/offer"), Post("/receive/offer", [("offer", "not an offer")])),
+                signed_in(("POST", "/receive/qr"), Post("/receive/qr", [("tx_code", "")], multipart=True)),
+                signed_in(("POST", "/receive/files"), Post("/receive/files", files=[badge_file], multipart=True)),
+                signed_in(("POST", "/shares"), Post("/shares", [("credential", shared), ("note", "panel")])),
+                signed_in(("POST", "/shares/{id}/revoke"), Post(f"/shares/{share}/revoke")),
+                signed_in(("POST", "/logout"), Post("/logout")),  # last: the accepted post ends Ann's session
+            ]
+            assert {a.route for a in attacks} == WALLET_FORMS
+            assert upload  # imported once already: /receive/files posts a fresh one
+            problems: list[str] = []
+            for attack in attacks:
+                problems += await run_attack(attack, w.data_dir, "satchel_wallet_session")
+            assert problems == [], "\n".join(problems)
+            # The accepted posts did what they say: Doomed is gone, the share is revoked, Ann is signed out.
+            async with http.get(f"{w.url}/api/credentials/{doomed}", headers=bearer(ann_token)) as r:
+                assert r.status == 404
+            assert (await ann.get("/account")).status == 303
+        finally:
+            for browser in (ann, bob, *anonymous):
+                await browser.close()
+
+
+async def test_wallet_api_routes_grant_nothing_to_a_session_cookie(tmp_path: Path) -> None:
+    """The exempt API routes read no cookie: a signed-in browser without a bearer token gets 401."""
+    async with running_wallet(tmp_path / "w") as w, aiohttp.ClientSession() as http:
+        await sign_up(http, w.url, "ann@example.org")
+        ann = Browser(w.url)
+        try:
+            answer = await ann.send(Post("/login", [("email", "ann@example.org"), ("password", "correct horse battery")]),
+                                    await ann.token("/login"))
+            assert answer.status == 303
+            token = await ann.token("/account")
+            for (method, path), reason in WALLET_EXEMPT.items():
+                if reason != "bearer token":
+                    continue
+                async with ann.http.request(method, w.url + path.replace("{id}", "0" * 32), json={},
+                                            headers={"X-CSRF-Token": token}) as r:
+                    assert r.status == 401, (method, path, r.status)
+                    assert r.content_type == PROBLEM_JSON
+        finally:
+            await ann.close()
+
+
+# --- the issuer node --------------------------------------------------------------------------------
+
+
+async def test_every_issuer_form_refuses_a_missing_wrong_or_stolen_csrf_token(evidence_node: EvidenceNode) -> None:
+    node = evidence_node
+    store = node.store()
+    try:
+        admin = add_user(store, "alex@riverside.example.org", "admin")
+    finally:
+        store.close()
+    achievement = await node.define()
+    other_achievement = await node.define(name="Formative Assessment")
+    status, issued, _ = await node.call("POST", "/credentials/issue", token=node.admin_token, json={
+        "credential": {"achievement": achievement["id"], "recipient": {"email": "ben@school.example"}}})
+    assert status == 201, issued
+    credential_key = issued["verifiableCredential"]["id"].rsplit("/", 1)[1]
+    applications = []
+    for _ in range(3):
+        status, created, _ = await node.call("POST", "/api/applications", json={
+            "name": "Ana Ruiz", "email": "ana@school.example", "achievement": achievement["id"], "narrative": "x"})
+        assert status == 201, created
+        applications.append((created["id"], re.search(r"key=([A-Za-z0-9_-]+)", created["status_url"]).group(1)))  # type: ignore[union-attr]
+    resubmitting, key = applications[0]
+    status, _, _ = await node.call("POST", f"/api/applications/{resubmitting}/decision", token=node.reviewer_token,
+                                   json={"decision": "resubmit", "feedback": "Add a reflection."})
+    assert status == 200
+
+    browsers: list[Browser] = []
+
+    def browser() -> Browser:
+        browsers.append(Browser(node.url))
+        return browsers[-1]
+
+    async def signed_in(email: str, password: str) -> Browser:
+        b = browser()
+        answer = await b.send(Post("/admin/login", [("email", email), ("password", password)]),
+                              await b.token("/admin/login"))
+        assert answer.status == 303, answer.text[:300]
+        return b
+
+    try:
+        alex = await signed_in(admin.user.email, admin.password)
+        rita = await signed_in(node.reviewer_email, node.reviewer_password)
+
+        def as_admin(route: tuple[str, str], post: Post) -> Attack:
+            return Attack(route, alex, "/admin/achievements", rita, "/admin/applications", post,
+                          signed_in_page="/admin/achievements")
+
+        def visitor(route: tuple[str, str], post: Post, page: str = "/admin/login") -> Attack:
+            return Attack(route, browser(), page, browser(), page, post)
+
+        apply_fields = [("name", "Ben Ode"), ("email", "ben@school.example"), ("narrative", "My lesson plan."),
+                        ("evidence_url", "https://video.example/ben")]
+        csv = b"email,achievement,name\nben@school.example," + achievement["id"].encode() + b",Ben Ode\n"
+        attacks = [
+            visitor(("POST", "/admin/login"), Post("/admin/login", [("email", admin.user.email),
+                                                                    ("password", admin.password)])),
+            visitor(("POST", "/achievements/{key}/apply"),
+                    Post(f"/achievements/{achievement['key']}/apply", apply_fields,
+                         [("file", "plan.pdf", PDF, "application/pdf")], multipart=True),
+                    page=f"/achievements/{achievement['key']}/apply"),
+            visitor(("POST", "/applications/{id}/resubmit"),
+                    Post(f"/applications/{resubmitting}/resubmit?key={key}",
+                         [("key", key), ("narrative", "Reflection: it worked.")], multipart=True),
+                    page=f"/applications/{resubmitting}?key={key}"),
+            as_admin(("POST", "/admin/applications/{id}/decision"),
+                     Post(f"/admin/applications/{applications[1][0]}/decision",
+                          [("decision", "reject"), ("feedback", "Not this time."), ("score_0", "1")])),
+            as_admin(("POST", "/api/applications/{id}/decision"),
+                     Post(f"/api/applications/{applications[2][0]}/decision",
+                          json={"decision": "reject", "feedback": "Not this time."})),
+            as_admin(("POST", "/admin/achievements"),
+                     Post("/admin/achievements", [("name", "Station Rotation"), ("description", "Runs stations"),
+                                                  ("criteria", "Run three rotations"), ("tags", "blended"),
+                                                  ("evidence", "optional")])),
+            as_admin(("POST", "/admin/achievements/{key}"),
+                     Post(f"/admin/achievements/{other_achievement['key']}", [
+                         ("name", "Formative Assessment II"), ("description", "Checks understanding"),
+                         ("criteria", "Three exit tickets"), ("tags", "assessment"), ("evidence", "optional")])),
+            as_admin(("POST", "/admin/achievements/{key}/retire"),
+                     Post(f"/admin/achievements/{other_achievement['key']}/retire", [("retired", "1")])),
+            as_admin(("POST", "/admin/credentials/{key}/status"),
+                     Post(f"/admin/credentials/{credential_key}/status", [("action", "suspend"),
+                                                                          ("reason", "Under review")])),
+            as_admin(("POST", "/admin/bulk"),
+                     Post("/admin/bulk", [("action", "check")], [("file", "awards.csv", csv, "text/csv")],
+                          multipart=True)),
+            as_admin(("POST", "/admin/logout"), Post("/admin/logout")),  # last: it ends Alex's session
+        ]
+        assert {a.route for a in attacks} == ISSUER_FORMS
+        problems: list[str] = []
+        for attack in attacks:
+            problems += await run_attack(attack, node.data, "satchel_issuer_session")
+        assert problems == [], "\n".join(problems)
+        _, register, _ = await node.call("GET", f"/credentials/{credential_key}", token=node.admin_token)
+        assert register["suspended"] is True  # the accepted status form did its work
+        assert (await alex.get("/admin/achievements")).status == 303  # and the accepted logout too
+    finally:
+        for b in browsers:
+            await b.close()
+
+
+async def test_issuer_api_routes_grant_nothing_to_a_session_cookie(evidence_node: EvidenceNode) -> None:
+    node = evidence_node
+    rita = Browser(node.url)
+    try:
+        answer = await rita.send(Post("/admin/login", [("email", node.reviewer_email),
+                                                       ("password", node.reviewer_password)]),
+                                 await rita.token("/admin/login"))
+        assert answer.status == 303
+        token = await rita.token("/admin/applications")
+        for (method, path), reason in ISSUER_EXEMPT.items():
+            if reason != "admin bearer token":
+                continue
+            async with rita.http.request(method, node.url + re.sub(r"\{[^}]+\}", "nothere", path), json={},
+                                         headers={"X-CSRF-Token": token}) as r:
+                assert r.status == 401, (method, path, r.status)
+                assert r.content_type == PROBLEM_JSON
+    finally:
+        await rita.close()
+
+
+# --- the verifier service ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def share_host() -> AsyncIterator[tuple[str, list[str]]]:
+    """A loopback server standing in for a wallet's share link; it records every request it gets."""
+    seen: list[str] = []
+
+    async def share(request: web.Request) -> web.Response:
+        seen.append(request.path)
+        return web.json_response({"not": "a presentation"})
+
+    app = web.Application()
+    app.router.add_get("/s/{token}", share)
+    async with serving(app) as url:
+        yield url, seen
+
+
+async def test_every_verifier_form_refuses_a_missing_wrong_or_stolen_csrf_token(
+        share_host: tuple[str, list[str]]) -> None:
+    share_url, seen = share_host
+    teacher, district = generate_key_pair(), generate_key_pair()
+    badge = json.dumps(issue_credential_for_verifier(district, recipient=teacher.did)).encode()
+    async with serving(create_verifier_app(ServiceConfig(online=True))) as url:
+        browsers = [Browser(url) for _ in range(6)]
+        try:
+            attacks = [
+                Attack(("POST", "/verify/link"), browsers[0], "/", browsers[1], "/",
+                       Post("/verify/link", [("link", f"{share_url}/s/abcdefghijklmnopqrstuv")])),
+                Attack(("POST", "/verify/paste"), browsers[2], "/", browsers[3], "/",
+                       Post("/verify/paste", [("document", badge.decode())])),
+                Attack(("POST", "/verify/upload"), browsers[4], "/", browsers[5], "/",
+                       Post("/verify/upload", files=[("file", "badge.json", badge, "application/json")],
+                            multipart=True)),
+            ]
+            assert {a.route for a in attacks} == VERIFIER_FORMS
+            problems: list[str] = []
+            for attack in attacks:
+                problems += await run_attack(attack, None, "satchel_verifier_session", side_effects=lambda: len(seen))
+            assert problems == [], "\n".join(problems)
+            assert seen == ["/s/abcdefghijklmnopqrstuv"]  # fetched once: for the post with its own token
+        finally:
+            for b in browsers:
+                await b.close()
+
