@@ -1,7 +1,8 @@
 """``WalletStore``: the one storage interface handlers and features use (DESIGN.md §4).
 
-SQLite (``wallet.storage.sqlite``) implements it today; a PostgreSQL backend for
-a state-wide wallet implements the same methods and nothing above changes.
+SQLite (``wallet.storage.sqlite``, one file, one process) and PostgreSQL
+(``wallet.storage.postgres``, one database shared by several wallet processes)
+implement the same methods; nothing above the store knows which one it has.
 Every method that writes several rows is atomic; ``transaction()`` groups
 several calls into one (nested calls join it).
 
@@ -15,6 +16,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
+
+from webbase.ratelimit import HitStore
 
 from .records import AccountRecord, CredentialRecord, EmailRecord, OutboxMessage, ShareRecord, StatusListRecord
 
@@ -36,10 +39,21 @@ class CredentialPage:
     next_cursor: int | None
 
 
+class JobClaims(Protocol):
+    """Background jobs several processes could each start (a status list's refresh): ``claim(key)``
+    is True for exactly one holder at a time, until the ``job_claims()`` block that gave it ends."""
+
+    def claim(self, key: str) -> bool: ...
+
+
 class WalletStore(Protocol):
     # -- transactions and lifecycle ---------------------------------------------------------
     def transaction(self) -> AbstractContextManager[None]: ...
     def close(self) -> None: ...
+
+    # -- what several processes on one database share ----------------------------------------
+    def job_claims(self) -> AbstractContextManager[JobClaims]: ...
+    def shared_hit_store(self) -> HitStore | None: ...  # None: count rate limits in this process
 
     # -- accounts, tokens, emails ------------------------------------------------------------
     def create_account(self, account: AccountRecord, first_email: EmailRecord) -> None: ...

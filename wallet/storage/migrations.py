@@ -1,5 +1,6 @@
 """Versioned schema migrations for the wallet's SQLite database.
 
+PostgreSQL has the same history, version for version (``pg_migrations.py``).
 Each migration runs once, in order, inside one transaction together with the
 row that records it in ``schema_migrations``; a failed migration leaves the
 database as it was. Append new ones at the end (never edit an applied one):
@@ -156,9 +157,21 @@ def _v2_flat_filters(db: Database) -> None:
         db.execute(statement)
 
 
+# Rate-limit hits shared by every process on the database (``webbase.pg.PgHitStore`` on PostgreSQL).
+# One SQLite file is served by one process, whose limiters count in memory; the table is created
+# here too so that version 3 means the same schema on both backends (``pg_migrations.py``).
+_V3_RATE_HITS = """
+CREATE TABLE IF NOT EXISTS rate_limit_hits (
+    key TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rate_limit_hits_key_at ON rate_limit_hits (key, at)
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "core: accounts, emails, tokens, outbox, credentials, status cache, shares", _statements(_V1_CORE)),
     Migration(2, "flat tag and text filters: tag index in credential order, FTS5 trigram search", _v2_flat_filters),
+    Migration(3, "rate-limit counters shared by the processes on one database", _statements(_V3_RATE_HITS)),
 ]
 
 

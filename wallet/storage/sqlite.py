@@ -18,9 +18,15 @@ from typing import Any
 from sqlite_utils import Database
 
 from ..errors import Conflict
-from .interface import CredentialPage, CredentialQuery
+from .interface import CredentialPage, CredentialQuery, JobClaims
 from .migrations import apply_migrations
 from .records import AccountRecord, CredentialRecord, EmailRecord, OutboxMessage, ShareRecord, StatusListRecord
+from .rows import account_row as _account
+from .rows import credential_row as _credential
+from .rows import email_row as _email
+from .rows import like_escape as _like_escape
+from .rows import search_text as _search_text
+from .rows import share_row as _share
 
 _MAX_PAGE = 200
 
@@ -40,6 +46,14 @@ class SqliteWalletStore:
     def transaction(self) -> Iterator[None]:
         with self.db.atomic():
             yield
+
+    @contextmanager
+    def job_claims(self) -> Iterator[JobClaims]:
+        """One process serves a SQLite file: every job is its own."""
+        yield _EveryJob()
+
+    def shared_hit_store(self) -> None:
+        return None
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return list(self.db.query(sql, list(params)))
@@ -336,47 +350,9 @@ class SqliteWalletStore:
                                 "ORDER BY s.seq", [credential_id])
 
 
-# -- row mapping -----------------------------------------------------------------------------
-
-
-def _account(row: dict[str, Any]) -> AccountRecord:
-    return AccountRecord(id=row["id"], login_email=row["login_email"], password_hash=row["password_hash"],
-                         did=row["did"], holder_key_sealed=bytes(row["holder_key_sealed"]), created_at=row["created_at"])
-
-
-def _email(row: dict[str, Any]) -> EmailRecord:
-    return EmailRecord(account_id=row["account_id"], email=row["email"], created_at=row["created_at"],
-                       confirmed_at=row["confirmed_at"], confirm_token_hash=row["confirm_token_hash"])
-
-
-def _credential(row: dict[str, Any]) -> CredentialRecord:
-    urls = row.get("status_urls")
-    return CredentialRecord(
-        id=row["id"], account_id=row["account_id"], content_hash=row["content_hash"], format=row["format"],
-        document=row["document"], issuer_id=row["issuer_id"], issuer_name=row["issuer_name"],
-        achievement_name=row["achievement_name"], image=row["image"], description=row["description"],
-        tags=tuple(json.loads(row["tags"])), valid_from=row["valid_from"], valid_until=row["valid_until"],
-        added_at=row["added_at"], source=row["source"], state=row["state"], state_detail=row["state_detail"],
-        status_urls=tuple(sorted(urls.split("\n"))) if urls else (), status_checked_at=row["status_checked_at"],
-        status_attempted_at=row["status_attempted_at"], seq=row["seq"])
-
-
-def _share(row: dict[str, Any]) -> ShareRecord:
-    ids = row.get("credential_ids")
-    return ShareRecord(id=row["id"], account_id=row["account_id"], token=row["token"], note=row["note"],
-                       expires_at=row["expires_at"], created_at=row["created_at"],
-                       credential_ids=tuple(ids.split("\n")) if ids else (), presentation=row["presentation"],
-                       results=row["results"], checked_at=row["checked_at"], revoked_at=row["revoked_at"],
-                       views=row["views"])
-
-
-def _search_text(record: CredentialRecord) -> str:
-    parts = [record.achievement_name, record.issuer_name, record.issuer_id, record.description, *record.tags]
-    return "\n".join(p for p in parts if p).lower()
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+class _EveryJob:
+    def claim(self, key: str) -> bool:
+        return True
 
 
 def _conflict_detail(exc: sqlite3.IntegrityError, account: AccountRecord) -> str:
