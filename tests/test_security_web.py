@@ -562,3 +562,114 @@ async def test_every_verifier_form_refuses_a_missing_wrong_or_stolen_csrf_token(
             for b in browsers:
                 await b.close()
 
+
+
+# --- cookies ----------------------------------------------------------------------------------------
+
+
+def cookie_flags(header: str) -> tuple[str, dict[str, str]]:
+    """The cookie's name and its attributes (lower-case names; flags map to "")."""
+    name_value, *attributes = [part.strip() for part in header.split(";")]
+    flags = {}
+    for attribute in attributes:
+        key, _, value = attribute.partition("=")
+        flags[key.strip().lower()] = value.strip()
+    return name_value.partition("=")[0], flags
+
+
+def cookie_problems(headers: list[str], *, secure: bool) -> list[str]:
+    problems = []
+    for header in headers:
+        name, flags = cookie_flags(header)
+        if "httponly" not in flags:
+            problems.append(f"{name} is not HttpOnly: {header}")
+        if flags.get("samesite", "").lower() not in ("lax", "strict"):
+            problems.append(f"{name} has no SameSite=Lax/Strict: {header}")
+        if ("secure" in flags) != secure:
+            problems.append(f"{name} {'lacks' if secure else 'has'} Secure: {header}")
+    return problems
+
+
+class CookieWatcher(Browser):
+    """A browser that keeps every Set-Cookie header it is sent; over https-configured servers it acts as
+    if the connection were TLS (its jar sends Secure cookies back to this origin)."""
+
+    def __init__(self, base: str, *, tls: bool) -> None:
+        super().__init__(base)
+        if tls:
+            self.http._cookie_jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[base])
+        self.seen: list[str] = []
+
+    async def get(self, path: str) -> Answer:
+        answer = await super().get(path)
+        self.seen += answer.cookies_set()
+        return answer
+
+    async def send(self, post: Post, token: str | None, *, accept: str = PROBLEM_JSON) -> Answer:
+        answer = await super().send(post, token, accept=accept)
+        self.seen += answer.cookies_set()
+        return answer
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["plain-http", "https-public-url"])
+async def test_wallet_cookies_are_httponly_samesite_and_secure_behind_tls(tmp_path: Path, tls: bool) -> None:
+    async with running_wallet(tmp_path / "w", public_url="https://wallet.example.org" if tls else None) as w:
+        ann = CookieWatcher(w.url, tls=tls)
+        try:
+            await ann.get("/login")
+            assert (await ann.send(Post("/login", [("email", "nobody@example.org"), ("password", "wrong password")]),
+                                   await ann.token("/login"))).status == 401
+            assert (await ann.send(Post("/signup", [("email", "ann@example.org"), ("password", "a good password"),
+                                                    ("password_again", "a good password")]),
+                                   await ann.token("/signup"))).status == 303
+            assert (await ann.get("/account")).status == 200
+            assert (await ann.send(Post("/logout"), await ann.token("/account"))).status == 303
+            assert (await ann.send(Post("/login", [("email", "ann@example.org"), ("password", "a good password")]),
+                                   await ann.token("/login"))).status == 303
+            await ann.get("/import")
+            names = {cookie_flags(header)[0] for header in ann.seen}
+            assert {"satchel_wallet_session", "satchel_wallet_presession"} <= names, ann.seen
+            assert cookie_problems(ann.seen, secure=tls) == []
+        finally:
+            await ann.close()
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["plain-http", "https-public-url"])
+async def test_issuer_cookies_are_httponly_samesite_and_secure_behind_tls(tmp_path: Path, tls: bool) -> None:
+    data = tmp_path / "node"
+    init_node(data, name="Riverside USD", url="https://riverside.example.org")
+    store = __import__("issuer_node.storage", fromlist=["open_store"]).open_store(data / "issuer.db")
+    try:
+        admin = add_user(store, "alex@riverside.example.org", "admin")
+    finally:
+        store.close()
+    config = IssuerConfig(data_dir=data, public_url="https://badges.riverside.example.org" if tls else None)
+    async with serving(create_issuer_app(config)) as url:
+        alex = CookieWatcher(url, tls=tls)
+        try:
+            await alex.get("/")
+            assert (await alex.send(Post("/admin/login", [("email", admin.user.email), ("password", "wrong")]),
+                                    await alex.token("/admin/login"))).status == 401
+            assert (await alex.send(Post("/admin/login", [("email", admin.user.email), ("password", admin.password)]),
+                                    await alex.token("/admin/login"))).status == 303
+            assert (await alex.get("/admin/achievements")).status == 200
+            assert (await alex.send(Post("/admin/logout"), await alex.token("/admin/achievements"))).status == 303
+            names = {cookie_flags(header)[0] for header in alex.seen}
+            assert {"satchel_issuer_session", "satchel_issuer_presession"} <= names, alex.seen
+            assert cookie_problems(alex.seen, secure=tls) == []
+        finally:
+            await alex.close()
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["plain-http", "https-public-url"])
+async def test_verifier_cookies_are_httponly_samesite_and_secure_behind_tls(tls: bool) -> None:
+    config = ServiceConfig(public_url="https://verify.example.org" if tls else None)
+    async with serving(create_verifier_app(config)) as url:
+        visitor = CookieWatcher(url, tls=tls)
+        try:
+            assert (await visitor.send(Post("/verify/paste", [("document", "{}")]),
+                                       await visitor.token("/"))).status == 200
+            assert {cookie_flags(header)[0] for header in visitor.seen} == {"satchel_verifier_presession"}
+            assert cookie_problems(visitor.seen, secure=tls) == []
+        finally:
+            await visitor.close()

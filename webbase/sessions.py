@@ -119,8 +119,9 @@ def set_session_cookie(response: web.StreamResponse, value: str, *, secure: bool
     response.set_cookie(name, value, path="/", httponly=True, samesite="Lax", secure=secure, max_age=max_age)
 
 
-def clear_session_cookie(response: web.StreamResponse, *, name: str = SESSION_COOKIE) -> None:
-    response.del_cookie(name, path="/")
+def clear_session_cookie(response: web.StreamResponse, *, name: str = SESSION_COOKIE, secure: bool = False) -> None:
+    """Expire the session cookie, with the same HttpOnly, SameSite and Secure flags it was set with."""
+    response.del_cookie(name, path="/", httponly=True, samesite="Lax", secure=secure)
 
 
 @dataclass(frozen=True)

@@ -114,4 +114,5 @@ def start_session(request: web.Request, response: web.StreamResponse, user: User
 
 
 def end_session(request: web.Request, response: web.StreamResponse) -> None:
-    clear_session_cookie(response, name=request.app[SESSIONS].cookie_name)
+    config = request.app[SESSIONS]
+    clear_session_cookie(response, name=config.cookie_name, secure=config.secure)

@@ -76,7 +76,8 @@ def start_session(request: web.Request, response: web.StreamResponse, account: A
 
 
 def end_session(request: web.Request, response: web.StreamResponse) -> None:
-    clear_session_cookie(response, name=request.app[SESSIONS].cookie_name)
+    config = request.app[SESSIONS]
+    clear_session_cookie(response, name=config.cookie_name, secure=config.secure)
 
 
 def learner_page(request: web.Request, template: str, title: str, *, account: AccountRecord | None,
