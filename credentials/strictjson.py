@@ -11,7 +11,7 @@ can disagree on what a signer signed, and a naive parser can be made to crash or
 - ``json_duplicate_key``: an object naming a key twice (RFC 8259 §4 "SHOULD be unique");
   the error carries the JSON path of the object;
 - ``json_bad_number``: ``NaN``, ``Infinity``, ``-Infinity`` (not JSON at all), a number
-  that overflows a double (``1e400``), or an integer longer than ``MAX_INTEGER_DIGITS``;
+  that overflows a double (``1e400``, or an integer past 1.8e308), or an integer longer than ``MAX_INTEGER_DIGITS``;
 - ``json_invalid_utf8``: bytes that are not UTF-8 (RFC 8259 §8.1), or a ``\\u`` escape
   that encodes a lone surrogate (not a Unicode character, so not encodable later);
 - ``json_syntax``: anything else that is not JSON, with its line and column.
@@ -171,7 +171,12 @@ def _parse_int(text: str) -> int:
     digits = len(text.lstrip("-"))
     if digits > MAX_INTEGER_DIGITS:
         raise _Refusal(f"an integer of {digits:,} digits is out of range (limit {MAX_INTEGER_DIGITS} digits)")
-    return int(text)
+    value = int(text)
+    try:
+        float(value)  # JSON-LD reads a number this large as an xsd:double: one past a double's range cannot be read.
+    except OverflowError:
+        raise _Refusal(f"an integer of {digits:,} digits is out of range (it overflows a 64-bit float)") from None
+    return value
 
 
 def _check_tree(value: Any) -> None:

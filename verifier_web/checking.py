@@ -60,6 +60,12 @@ def _failures(report: Report, where: str | None = None) -> list[dict[str, Any]]:
     found = [_problem(check.name, check.code, check.detail, where) for check in report.checks if check.status == FAILED]
     for label, nested in report.presented:
         found += _failures(nested, f"{where}.{label}" if where else label)
+    if not found and not report.verified:
+        # Not verified though nothing failed: no proof could be checked (a proof type or cryptosuite Satchel
+        # does not know, a key it was not given). Say which, so "verified": false never comes with no errors.
+        found = [_problem(check.name, check.code, check.detail, where) for check in report.checks
+                 if check.name in ("proof", "issuer-key") and check.status != PASSED]
+        found = found or [_problem("proof", "not_verified", "no proof of this document could be verified", where)]
     return found
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from webbase.problems import Problem
 
@@ -42,6 +43,18 @@ class MultipartForm:
         if upload is None or not upload.data:
             raise Problem(400, f"Choose a file for {name!r}.", code="missing_field", extra={"field": name})
         return upload
+
+
+# What aiohttp's multipart reader raises for a body it cannot split: a bare ``ValueError`` (no ``boundary`` in
+# the Content-Type, a body that never reaches its first boundary) or ``BadHttpMessage`` (a part header with a
+# NUL or no colon). The client's fault: a 400, never a 500.
+MULTIPART_ERRORS = (ValueError, BadHttpMessage)
+
+
+def malformed_multipart() -> Problem:
+    """The 400 for a multipart body that ``MULTIPART_ERRORS`` says cannot be read."""
+    return Problem(400, "The multipart/form-data body cannot be read: it needs a boundary parameter and parts "
+                        "that follow it.", code="malformed_multipart")
 
 
 async def read_form(request: web.Request) -> Mapping[str, str]:
@@ -75,6 +88,13 @@ async def read_multipart(request: web.Request, *, max_file_bytes: int = ONE_MIB,
     """Text fields and files of a ``multipart/form-data`` post, each file at most ``max_file_bytes``."""
     if request.content_type != "multipart/form-data":
         raise Problem(415, "Expected a multipart/form-data upload.", code="unsupported_media_type")
+    try:
+        return await _read_multipart(request, max_file_bytes=max_file_bytes, max_parts=max_parts)
+    except MULTIPART_ERRORS:
+        raise malformed_multipart() from None
+
+
+async def _read_multipart(request: web.Request, *, max_file_bytes: int, max_parts: int) -> MultipartForm:
     reader = await request.multipart()
     form = MultipartForm()
     count = 0

@@ -16,6 +16,7 @@ from aiohttp import BodyPartReader, web
 from verifier.inputs import MAX_INPUT_BYTES
 from webbase.bodies import is_json_content_type, read_json_object
 from webbase.problems import Problem
+from webbase.uploads import MULTIPART_ERRORS, malformed_multipart
 
 from .. import holdings, reading
 from ..config import MAX_FILES_PER_UPLOAD
@@ -54,8 +55,21 @@ async def _items_from_multipart(request: web.Request, *, max_total: int) -> list
     if request.content_length is not None and request.content_length > max_total:
         raise Problem(413, f"the upload is larger than {max_total:,} bytes", code="body_too_large",
                       extra={"maxBytes": max_total})
-    reader = await request.multipart()
+    try:
+        files = await _files_from_multipart(request, max_total=max_total)
+    except MULTIPART_ERRORS:  # aiohttp's reader: no boundary, a body that does not follow it, a bad part header
+        raise malformed_multipart() from None
     items: list[reading.Item] = []
+    for label, data in files:
+        items += reading.from_bytes(label, data)
+    if not items:
+        raise Problem(400, "the upload holds no file", code="no_files")
+    return items
+
+
+async def _files_from_multipart(request: web.Request, *, max_total: int) -> list[tuple[str, bytes]]:
+    reader = await request.multipart()
+    files: list[tuple[str, bytes]] = []
     total = 0
     count = 0
     while True:
@@ -78,10 +92,8 @@ async def _items_from_multipart(request: web.Request, *, max_total: int) -> list
             if len(data) > MAX_INPUT_BYTES:
                 raise Problem(413, f"{label} is larger than {MAX_INPUT_BYTES:,} bytes", code="file_too_large",
                               extra={"maxBytes": MAX_INPUT_BYTES, "item": label})
-        items += reading.from_bytes(label, bytes(data))
-    if not items:
-        raise Problem(400, "the upload holds no file", code="no_files")
-    return items
+        files.append((label, bytes(data)))
+    return files
 
 
 async def list_credentials(request: web.Request) -> web.Response:
