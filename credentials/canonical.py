@@ -29,6 +29,7 @@ from .fastld.budget import (
     WorkCounter,
     check_dataset,
     check_document,
+    check_document_once,
 )
 from .fastld.rdfc import canonicalize_quads
 from .loader import DocumentLoader, require_bundled_contexts
@@ -49,7 +50,7 @@ def canonicalize(document: dict[str, Any], *, loader: DocumentLoader) -> str:
     which then gives the answer or the error.
     """
     _require_object(document)
-    fastld.once("budget", document, loader, lambda: check_document(document))
+    check_document_once(document, loader)
     try:
         return fastld.canonicalize_fast(document, loader=loader)
     except fastld.UndefinedTerms as undefined:
@@ -99,7 +100,7 @@ def find_undefined_terms(document: dict[str, Any], *, loader: DocumentLoader) ->
     The fast path finds them in its one pass; pyld decides what it declines.
     """
     _require_object(document)
-    fastld.once("budget", document, loader, lambda: check_document(document))
+    check_document_once(document, loader)
     try:
         fastld.to_quads(document, loader=loader)
         return []

@@ -27,7 +27,9 @@ MAX_BASE58_LENGTH = 1024
 signature, 96 bytes) is 132; decoding is quadratic in the length, so a 400,000-character
 ``proofValue`` is refused here before any work is done on it."""
 
-_BASE58_ALPHABET = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+_BASE58_DIGITS = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_BASE58_ALPHABET = frozenset(_BASE58_DIGITS)
+_BASE58_VALUE = {char: value for value, char in enumerate(_BASE58_DIGITS)}
 
 
 def decode_base58btc(value: str, *, max_length: int = MAX_BASE58_LENGTH) -> bytes:
@@ -42,10 +44,25 @@ def decode_base58btc(value: str, *, max_length: int = MAX_BASE58_LENGTH) -> byte
                              code="multibase_too_long")
     if not value.startswith("z") or len(value) < 2:
         raise MultibaseError("not a multibase base58btc value (it must start with 'z')")
-    for position, char in enumerate(value[1:], start=1):
-        if char not in _BASE58_ALPHABET:
-            raise MultibaseError(f"invalid base58btc: character {position} of the multibase value is not in the alphabet")
-    return base58.b58decode(value[1:])
+    digits = value[1:]
+    if not _BASE58_ALPHABET.issuperset(digits):
+        position = next(index for index, char in enumerate(digits, start=1) if char not in _BASE58_ALPHABET)
+        raise MultibaseError(f"invalid base58btc: character {position} of the multibase value is not in the alphabet")
+    return _b58decode(digits)
+
+
+def _b58decode(digits: str) -> bytes:
+    """Base58 (Bitcoin alphabet) to bytes, each leading ``1`` a zero byte; ``digits`` already validated.
+
+    The same result as ``base58.b58decode``, a few times faster: every proof and did:key
+    of a verification is decoded here (a 20-badge presentation decodes about 60 values).
+    """
+    number = 0
+    value_of = _BASE58_VALUE
+    for char in digits:
+        number = number * 58 + value_of[char]
+    zeros = len(digits) - len(digits.lstrip("1"))
+    return b"\0" * zeros + (number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b"")
 
 
 def encode_base64url(data: bytes) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import base58
@@ -137,7 +138,10 @@ class KeyResolver:
         return _method_from_json(method, controller=controller, relationships=relationships)
 
 
+@lru_cache(maxsize=1024)
 def _resolve_did_key(url: str) -> VerificationMethod:
+    """A did:key's only method, derived from the URL alone (memoized: a pure function of ``url``,
+    refusals are raised and never kept; a presentation names its issuers' keys again and again)."""
     base, _, fragment = url.partition("#")
     try:
         fingerprint = did_key_fingerprint(base)

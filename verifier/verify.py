@@ -20,6 +20,7 @@ are not presented badges. Each list's own proof and issuer are still checked.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +29,7 @@ from credentials import fastld
 from credentials.canonical import find_undefined_terms, require_bundled_contexts
 from credentials.dataintegrity import find_suite, proofs_of, verify_proof
 from credentials.errors import CredentialError, KeyResolutionError, UndefinedTermError
-from credentials.fastld.budget import check_document
+from credentials.fastld.budget import check_document_once
 from credentials.loader import DocumentLoader, bundled_loader
 from credentials.resolver import (
     ASSERTION_METHOD,
@@ -52,6 +53,8 @@ from .summary import BadgeSummary, summarize
 OB_TYPES = {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"}
 _OB3_SCHEMA_MARK = "/spec/ob/v3p0/schema/"
 STATUS_LIST_TYPES = {"BitstringStatusListCredential", "StatusList2021Credential"}
+# True while verifying (the parts of) a document whose nesting depth was checked.
+_DEPTH_CHECKED: ContextVar[bool] = ContextVar("satchel_depth_checked", default=False)
 
 
 @dataclass(frozen=True)
@@ -91,28 +94,47 @@ def verify(document: dict[str, Any] | str, options: VerifyOptions) -> Report:
 
 def _verify(document: dict[str, Any] | str, options: VerifyOptions) -> Report:
     if isinstance(document, str):
-        return _verify_jwt(document, options)
+        # A VC-JWT's payload is a document of its own, not part of one whose depth was checked.
+        token = _DEPTH_CHECKED.set(False)
+        try:
+            return _verify_jwt(document, options)
+        finally:
+            _DEPTH_CHECKED.reset(token)
     if not isinstance(document, dict):
         return Report("unknown", (Check("syntax", FAILED, "not_json_object", "the document is not a JSON object"),))
+    if _DEPTH_CHECKED.get():
+        # A part of a document already within the depth bound is within it: not walked again.
+        return _verify_object(document, options)
     if _deeper_than(document, MAX_JSON_DEPTH):
         # Every check below walks the document; past the strict reader's depth none is attempted.
         return Report("unknown", (Check("syntax", FAILED, "json_too_deep",
                                         f"the document is nested deeper than {MAX_JSON_DEPTH} levels"),))
+    token = _DEPTH_CHECKED.set(True)
+    try:
+        return _verify_object(document, options)
+    finally:
+        _DEPTH_CHECKED.reset(token)
+
+
+def _verify_object(document: dict[str, Any], options: VerifyOptions) -> Report:
     if "VerifiablePresentation" in _types(document):
         return verify_presentation(document, options)
     return verify_credential(document, options)
 
 
-
 def _deeper_than(value: Any, limit: int) -> bool:
     """True when objects and arrays nest more than ``limit`` levels (iteratively: any depth is safe)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
+    level: list[Any] = [value]
+    depth = 1
+    while level:
         if depth > limit:
             return True
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+        below: list[Any] = []
+        for node in level:
+            below.extend(child for child in (node.values() if isinstance(node, dict) else node)
+                         if isinstance(child, (dict, list)))
+        level = below
+        depth += 1
     return False
 
 
@@ -244,7 +266,7 @@ def _fast_pass_loaded_contexts(document: dict[str, Any], loader: DocumentLoader)
     reports the same errors as before.
     """
     try:
-        fastld.once("budget", document, loader, lambda: check_document(document))
+        check_document_once(document, loader)
         fastld.to_quads(document, loader=loader)
     except fastld.UndefinedTerms:
         return True
@@ -427,23 +449,29 @@ def _challenge_domain(presentation: dict[str, Any], options: VerifyOptions) -> l
 def _nested_credentials(credential: dict[str, Any], options: VerifyOptions) -> list[tuple[str, Report]]:
     """Endorsements inside an achievement or profile, and the credentials inside a CLR."""
     found: list[tuple[str, Any]] = []
+    trail: list[str | int] = []  # The keys and indexes down to the node walked; a path is written only for a hit.
 
-    def walk(node: Any, path: str) -> None:
+    def walk(node: Any) -> None:
         if isinstance(node, list):
             for index, item in enumerate(node):
-                walk(item, f"{path}[{index}]")
-        elif isinstance(node, dict):
+                if isinstance(item, (dict, list)):
+                    trail.append(index)
+                    walk(item)
+                    trail.pop()
+        else:
             for key, value in node.items():
                 if key == "proof" or key == "@context":
                     continue
-                child = f"{path}.{key}"
                 if key in ("endorsement", "verifiableCredential", "endorsementJwt"):
+                    child = "$" + "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in trail)
                     for index, item in enumerate(as_list(value)):
-                        found.append((f"{child}[{index}]", item))
-                else:
-                    walk(value, child)
+                        found.append((f"{child}.{key}[{index}]", item))
+                elif isinstance(value, (dict, list)):
+                    trail.append(key)
+                    walk(value)
+                    trail.pop()
 
-    walk({k: v for k, v in credential.items() if k != "proof"}, "$")
+    walk({k: v for k, v in credential.items() if k != "proof"})
     return [(label, verify(item, options) if isinstance(item, (dict, str)) else Report(
         "unknown", (Check("syntax", FAILED, "not_json_object", "not a credential"),))) for label, item in found]
 

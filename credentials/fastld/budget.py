@@ -23,6 +23,7 @@ from typing import Any
 
 from ..errors import CanonicalizationLimitError, JsonInputError
 from ..strictjson import MAX_JSON_DEPTH
+from .onepass import once, settle
 
 MAX_JSON_VALUES = 100_000
 """JSON values (objects, arrays, strings, numbers...) in one document, counted before any JSON-LD work."""
@@ -112,6 +113,23 @@ def check_document(document: Any, *, reference: bool = False) -> None:
     work = sum(values * values for values in merged.values())
     if work > MAX_REFERENCE_MERGE_WORK:
         raise limit_error("JSON-LD node-map work (values per property, squared)", work, MAX_REFERENCE_MERGE_WORK)
+
+
+def check_document_once(document: Any, loader: Any) -> None:
+    """``check_document(document)``, once per document inside ``onepass.one_pass()``.
+
+    A presentation's embedded credentials are parts of it: when the presentation is within
+    the budget, so is each of them without its proof (fewer values, less depth, the same
+    keys and values), so their own checks are settled here instead of walking them again.
+    """
+    def check() -> None:
+        check_document(document)
+        credentials = document.get("verifiableCredential") if isinstance(document, dict) else None
+        for item in credentials if isinstance(credentials, list) else [credentials]:
+            if isinstance(item, dict):
+                settle("budget", {key: value for key, value in item.items() if key != "proof"}, loader, None)
+
+    once("budget", document, loader, check)
 
 
 def check_dataset(quads: Any, *, max_quads: int = MAX_QUADS) -> None:

@@ -39,6 +39,8 @@ _TERM_KEYS = frozenset({"@id", "@reverse", "@type", "@container", "@context", "@
 _UNSET: Any = object()
 # Bounds the memo of caller-inlined contexts, which an attacker could vary freely.
 _MAX_DERIVED = 512
+# Bounds each context's memos of keys and types, which documents choose freely too.
+_MAX_MEMO = 4_096
 # The memos below are shared by every thread of a server (verification runs in an
 # executor). Entries are computed outside any lock and published under this one
 # with ``setdefault``: the first value published is the one every thread uses,
@@ -81,7 +83,8 @@ class Term:
 class ActiveContext:
     """An immutable active context plus memos of what has been derived from it."""
 
-    __slots__ = ("_derived", "_keys", "language", "previous", "root", "terms", "vocab")
+    __slots__ = ("_aliases", "_derived", "_keys", "_properties", "_types", "language", "previous", "root", "terms",
+                 "vocab")
 
     def __init__(self, terms: dict[str, Term], vocab: str | None, language: str | None,
                  previous: ActiveContext | None, root: Roots) -> None:
@@ -92,10 +95,22 @@ class ActiveContext:
         self.root = root
         self._derived: dict[Any, ActiveContext] = {}
         self._keys: dict[str, tuple[str | None, Term | None]] = {}
+        self._properties: dict[str, tuple[str | None, Term | None, str | None]] = {}
+        self._types: dict[str, tuple[str, str | None]] = {}
+        self._aliases: dict[str, str] | None = None
 
     @property
     def has_protected(self) -> bool:
         return any(t.protected for t in self.terms.values())
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """The terms that alias a keyword (``"type"`` for ``@type``), each to its keyword."""
+        aliases = self._aliases
+        if aliases is None:
+            aliases = self._aliases = {name: term.iri for name, term in self.terms.items()
+                                       if term.iri is not None and term.iri[:1] == "@"}
+        return aliases
 
     def expand_key(self, key: str) -> tuple[str | None, Term | None]:
         """IRI-expand a property key (vocab-relative), memoized: (IRI or keyword, its term)."""
@@ -103,7 +118,43 @@ class ActiveContext:
         if hit is None:
             term = self.terms.get(key)
             hit = (term.iri, term) if term is not None else (self.expand_iri(key, vocab=True), None)
-            self._keys[key] = hit
+            if len(self._keys) < _MAX_MEMO:
+                self._keys[key] = hit
+        return hit
+
+    def property_of(self, key: str) -> tuple[str | None, Term | None, str | None]:
+        """``expand_key`` plus the N-Quads predicate (``<iri>``) when the key is a property the
+        fast path writes as is: an absolute IRI, not a keyword, not an undefined term. Memoized."""
+        hit = self._properties.get(key)
+        if hit is None:
+            expanded, term = self.expand_key(key)
+            predicate = None
+            if (expanded is not None and expanded[:1] != "@" and not expanded.startswith(UNDEFINED_VOCAB)
+                    and is_absolute_iri(expanded)):
+                predicate = "<" + expanded + ">"
+            hit = (expanded, term, predicate)
+            if len(self._properties) < _MAX_MEMO:
+                self._properties[key] = hit
+        return hit
+
+    def type_term(self, name: str) -> tuple[str, str | None]:
+        """A node type's N-Quads term (``<iri>``), and its name when no context defines it (else None).
+
+        Raises ``Unsupported`` for a type the fast path does not write. Memoized.
+        """
+        hit = self._types.get(name)
+        if hit is None:
+            iri = self.expand_iri(name, vocab=True)
+            if iri is None or iri[:1] == "@":
+                raise Unsupported(f"type {name!r}")
+            if iri.startswith(UNDEFINED_VOCAB):
+                hit = ("<" + iri + ">", iri[len(UNDEFINED_VOCAB):])
+            elif not is_absolute_iri(iri):
+                raise Unsupported(f"type {name!r}")
+            else:
+                hit = ("<" + iri + ">", None)
+            if len(self._types) < _MAX_MEMO:
+                self._types[name] = hit
         return hit
 
     def expand_iri(self, value: str, *, vocab: bool) -> str | None:

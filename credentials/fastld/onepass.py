@@ -72,3 +72,17 @@ def once(what: str, document: dict[str, Any], loader: Any, compute: Callable[[],
         error = cast(Exception, value)
         raise error.with_traceback(None)
     return cast(T, value)
+
+
+def settle(what: str, document: dict[str, Any], loader: Any, value: Any) -> None:
+    """Record ``value`` as ``what`` for ``document`` inside ``one_pass()``, unless already known; else nothing.
+
+    For a result already implied by another (a part of a document within the work budget is within it).
+    """
+    memo = _CURRENT.get()
+    if memo is None or len(memo.entries) >= _MAX_ENTRIES:
+        return
+    key = (what, id(loader), *((name, id(item)) for name, item in document.items()))
+    if key not in memo.entries:
+        memo.entries[key] = (True, value)
+        memo.kept.append((loader, list(document.values())))

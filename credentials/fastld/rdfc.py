@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from hashlib import sha256, sha384
 from typing import Any
 
-from .budget import MAX_QUADS, WorkCounter, check_dataset
+from .budget import MAX_BLANK_NODES, MAX_QUADS, WorkCounter, limit_error
 
 Quad = tuple[str, str, str, str]
 Hash = Callable[[bytes], Any]
@@ -163,15 +163,19 @@ def canonicalize_quads(quads: set[Quad], *, max_quads: int = MAX_QUADS, work: Wo
 
 def relabel(quads: set[Quad], labels: dict[str, str]) -> str:
     """§4.4.3 step 7: the dataset with each blank node replaced by its label, lines in code point order."""
-    out = []
+    out: list[str] = []
+    append = out.append
     for s, p, o, g in quads:
         if s[0] == "_":
             s = labels[s]
         if o[0] == "_":
             o = labels[o]
-        if g and g[0] == "_":
-            g = labels[g]
-        out.append(_line(s, p, o, g))
+        if g:
+            if g[0] == "_":
+                g = labels[g]
+            append(f"{s} {p} {o} {g} .\n")
+        else:
+            append(f"{s} {p} {o} .\n")
     out.sort()
     return "".join(out)
 
@@ -184,7 +188,8 @@ def canonical_labels(quads: set[Quad], *, max_quads: int = MAX_QUADS, work: Work
     names the hash function (``HASH_ALGORITHMS``). Raises ``CanonicalizationLimitError``
     for a dataset past the work budget (``budget``), never spending more than it.
     """
-    check_dataset(quads, max_quads=max_quads)
+    if len(quads) > max_quads:
+        raise limit_error("RDF quads", len(quads), max_quads)
     digest = HASH_ALGORITHMS[algorithm]
     # §4.4.3 step 2: map each blank node to the quads that mention it.
     mentions: dict[str, list[Quad]] = {}
@@ -198,19 +203,25 @@ def canonical_labels(quads: set[Quad], *, max_quads: int = MAX_QUADS, work: Work
             mentions.setdefault(g, []).append(quad)
     if not mentions:
         return {}
+    if len(mentions) > MAX_BLANK_NODES:  # Every blank node is mentioned: the check_dataset bound.
+        raise limit_error("blank nodes", len(mentions), MAX_BLANK_NODES)
     # Steps 3-5: first-degree hashes (§4.6); a label is settled when its hash is unique.
     first: dict[str, str] = {}
     by_hash: dict[str, list[str]] = {}
     for node, related in mentions.items():
-        lines = []
+        lines: list[str] = []
+        append = lines.append
         for s, p, o, g in related:
             if s[0] == "_":
                 s = "_:a" if s == node else "_:z"
             if o[0] == "_":
                 o = "_:a" if o == node else "_:z"
-            if g and g[0] == "_":
-                g = "_:a" if g == node else "_:z"
-            lines.append(_line(s, p, o, g))
+            if g:
+                if g[0] == "_":
+                    g = "_:a" if g == node else "_:z"
+                append(f"{s} {p} {o} {g} .\n")
+            else:
+                append(f"{s} {p} {o} .\n")
         lines.sort()
         hashed = first[node] = digest("".join(lines).encode()).hexdigest()
         by_hash.setdefault(hashed, []).append(node)

@@ -121,26 +121,34 @@ class ToRdf:
         # Steps 10-11: type-scoped contexts, taken from the terms in lexicographic order.
         type_ctx = ctx
         types: list[str] = []
+        aliases = ctx.aliases
         for key, value in node.items():
-            if _keyword(ctx, key) == "@type":
+            if (key if key[:1] == "@" else aliases.get(key)) == "@type":
+                if type(value) is str:
+                    types.append(value)
+                    continue
                 for item in value if isinstance(value, list) else [value]:
                     if not isinstance(item, str):
                         raise Unsupported("non-string @type")
                     types.append(item)
         if types:
+            terms = type_ctx.terms
             for name in sorted(types):
-                scoped = type_ctx.terms.get(name)
+                scoped = terms.get(name)
                 if scoped is not None and scoped.context is not _NO_CONTEXT:
                     ctx = ctx.derive(scoped.context, propagate=False)
         # Step 13: every entry, read with the final active context.
         raw_id: Any = None
-        properties: list[tuple[str, Term | None, str, Any]] = []
+        properties: list[tuple[str, Term | None, str, str | None, Any]] = []
+        property_of = ctx.property_of
         for key, value in node.items():
             if key == "@context":
                 continue
-            expanded, term = ctx.expand_key(key)
-            if expanded == "@type":
-                if _keyword(type_ctx, key) != "@type":
+            expanded, term, predicate = property_of(key)
+            if predicate is not None:
+                properties.append((key, term, predicate, predicate, value))
+            elif expanded == "@type":
+                if (key if key[:1] == "@" else type_ctx.aliases.get(key)) != "@type":
                     raise Unsupported(f"key {key!r} becomes @type under a type-scoped context")
             elif expanded == "@id":
                 raw_id = value
@@ -149,25 +157,24 @@ class ToRdf:
             elif expanded[:1] == "@":
                 raise Unsupported(f"keyword {expanded} in a node object")
             else:
-                properties.append((key, term, expanded, value))
+                properties.append((key, term, expanded, None, value))
         subject = self._bnode() if raw_id is None else self._node_id(raw_id, ctx)
         quads = self.quads
-        for name in types:
+        if types:
             # Types are expanded with the context before type-scoped contexts (step 13.4.4.4).
-            iri = type_ctx.expand_iri(name, vocab=True)
-            if iri is None or iri[:1] == "@":
-                raise Unsupported(f"type {name!r}")
-            if iri.startswith(UNDEFINED_VOCAB):
-                self.undefined_types.add(iri[_UNDEFINED_LEN:])
-            elif not is_absolute_iri(iri):
-                raise Unsupported(f"type {name!r}")
-            quads.add((subject, RDF_TYPE, "<" + iri + ">", graph))
-        for key, term, expanded, value in properties:
-            if expanded.startswith(UNDEFINED_VOCAB):
-                self.undefined_properties.add(expanded[_UNDEFINED_LEN:])
-            elif not is_absolute_iri(expanded):
-                raise Unsupported(f"property {key!r}")
-            predicate = "<" + expanded + ">"
+            type_term = type_ctx.type_term
+            for name in types:
+                iri, undefined = type_term(name)
+                if undefined is not None:
+                    self.undefined_types.add(undefined)
+                quads.add((subject, RDF_TYPE, iri, graph))
+        for key, term, expanded, predicate, value in properties:
+            if predicate is None:
+                if expanded.startswith(UNDEFINED_VOCAB):
+                    self.undefined_properties.add(expanded[_UNDEFINED_LEN:])
+                    predicate = "<" + expanded + ">"
+                else:
+                    raise Unsupported(f"property {key!r}")
             if term is not None:
                 if term.unsupported is not None:
                     raise Unsupported(term.unsupported)
@@ -177,21 +184,30 @@ class ToRdf:
                 container = term.container
             else:
                 container = _EMPTY
-            if "@list" in container:
-                items = value if isinstance(value, list) else [value]
-                quads.add((subject, predicate, self._list(items, ctx, key, term, graph), graph))
-                continue
-            as_graph = "@graph" in container
-            for item in value if isinstance(value, list) else (value,):
-                if as_graph:
-                    if not isinstance(item, dict) or _is_value_or_special(item, ctx):
-                        raise Unsupported("non-node value in a @graph container")
-                    name = self._bnode()
-                    # An embedded credential reuses its own pass when the algorithm allows (``embedded``).
-                    if term is None or not convert_embedded(self, item, ctx, term, name):
-                        self._node(item, ctx, term, name)
-                    quads.add((subject, predicate, name, graph))
+            if container:
+                if "@list" in container:
+                    items = value if isinstance(value, list) else [value]
+                    quads.add((subject, predicate, self._list(items, ctx, key, term, graph), graph))
                     continue
+                if "@graph" in container:
+                    for item in value if isinstance(value, list) else (value,):
+                        if not isinstance(item, dict) or _is_value_or_special(item, ctx):
+                            raise Unsupported("non-node value in a @graph container")
+                        name = self._bnode()
+                        # An embedded credential reuses its own pass when the algorithm allows (``embedded``).
+                        if term is None or not convert_embedded(self, item, ctx, term, name):
+                            self._node(item, ctx, term, name)
+                        quads.add((subject, predicate, name, graph))
+                    continue
+            if type(value) is str:
+                # The common case, a plain string: what ``_object`` does for it.
+                if term is not None and term.context is not _NO_CONTEXT:
+                    scoped_ctx = ctx.derive(term.context, override_protected=True)
+                    quads.add((subject, predicate, self._scalar(value, scoped_ctx, scoped_ctx.terms.get(key)), graph))
+                else:
+                    quads.add((subject, predicate, self._scalar(value, ctx, term), graph))
+                continue
+            for item in value if isinstance(value, list) else (value,):
                 obj = self._object(item, ctx, key, term, graph)
                 if obj is not None:
                     quads.add((subject, predicate, obj, graph))
@@ -236,6 +252,13 @@ class ToRdf:
 
     def _literal(self, value: Any, datatype: str | None, language: str | None) -> str:
         """§7.3 Object to RDF for a value object, mirroring pyld's number handling."""
+        if type(value) is str and datatype != XSD_DOUBLE:
+            # The common case first; the same as the string branch at the end.
+            if language is not None:
+                if datatype is not None:
+                    raise Unsupported("language with datatype")
+                return literal(value, language=language)
+            return literal(value, datatype)
         if isinstance(value, bool):
             return literal("true" if value else "false", datatype or XSD_BOOLEAN)
         if isinstance(value, float):
@@ -336,19 +359,22 @@ def _keyword(ctx: ActiveContext, key: str) -> str | None:
     """The keyword a key stands for (itself or an alias), without expanding other keys."""
     if key[:1] == "@":
         return key
-    term = ctx.terms.get(key)
-    if term is not None and term.iri is not None and term.iri[:1] == "@":
-        return term.iri
-    return None
+    return ctx.aliases.get(key)
+
+
+_SPECIAL_OBJECTS = frozenset({"@list", "@set", "@graph", "@included", "@reverse", "@nest", "@index"})
 
 
 def _is_value_or_special(item: dict[str, Any], ctx: ActiveContext) -> bool:
     """True for a value object; raises ``Unsupported`` for list, set and graph objects."""
+    aliases = ctx.aliases
     for key in item:
-        expanded = _keyword(ctx, key)
+        expanded = key if key[:1] == "@" else aliases.get(key)
+        if expanded is None:
+            continue
         if expanded == "@value":
             return True
-        if expanded in ("@list", "@set", "@graph", "@included", "@reverse", "@nest", "@index"):
+        if expanded in _SPECIAL_OBJECTS:
             raise Unsupported(f"{expanded} object")
     return False
 
