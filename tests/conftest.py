@@ -76,4 +76,4 @@ def write_json(tmp_path: Path) -> Callable[[str, Any], str]:
     return write
 
 # The PostgreSQL fixtures (``pg_cluster``, ``pg_url``) for the storage and multi-process tests.
-pytest_plugins = ["pgserver"]
+pytest_plugins = ["pgserver", "wallet_backends"]

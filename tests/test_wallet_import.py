@@ -16,6 +16,8 @@ from credentials.keys import generate_key_pair
 from credentials.presentation import build_presentation
 from wallet.testing import bearer, confirmation_link, issue_badge, running_wallet, sign_up, tiny_png
 
+pytestmark = pytest.mark.usefixtures("wallet_backend")  # SQLite and PostgreSQL (tests/wallet_backends.py)
+
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"><rect width="2" height="2"/></svg>'
 
 

@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from credentials.keys import generate_key_pair
 from wallet.testing import bearer, issue_badge, running_wallet, sign_up
+
+pytestmark = pytest.mark.usefixtures("wallet_backend")  # SQLite and PostgreSQL (tests/wallet_backends.py)
 
 
 async def _import(http: aiohttp.ClientSession, url: str, token: str, badge: dict[str, Any]) -> str:

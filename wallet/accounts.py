@@ -151,5 +151,5 @@ async def send_confirmation(wallet: Wallet, address: str, token: str) -> Deliver
                                                       created_at=wallet.now_text(), sent=sent))
     if not sent:
         log.info("confirmation link for %s is in the outbox: table 'outbox' (id %d) of %s",
-                 address, outbox_id, wallet.config.db_path)
+                 address, outbox_id, wallet.config.database_target.describe())
     return Delivery(sent=sent, outbox_id=outbox_id)

@@ -14,6 +14,7 @@ import logging
 import sys
 from pathlib import Path
 
+from webbase.dburl import DatabaseTarget, DatabaseUrlError, parse_database
 from webbase.mail import Mailer, parse_smtp
 from webbase.runner import StartedSite, http_url, serve_forever
 from webbase.secretfile import write_secret_file
@@ -36,6 +37,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     init.add_argument("--data-dir", metavar="DIR", required=True, type=Path)
     init.add_argument("--public-url", metavar="URL", help="the URL share links are built on (default: http://HOST:PORT "
                                                           "of 'serve')")
+    _add_database_option(init)
     init.set_defaults(run=run_init)
 
     serve = commands.add_parser("serve", help="serve the wallet (API and share pages)",
@@ -46,6 +48,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     serve.add_argument("--public-url", metavar="URL", help="overrides the one given to init")
     serve.add_argument("--smtp", metavar="HOST:PORT", help="send confirmation mail through this SMTP server "
                                                            "(otherwise it goes to the outbox table)")
+    _add_database_option(serve)
     serve.set_defaults(run=run_serve)
 
     export = commands.add_parser("export", help="export one account as an encrypted file",
@@ -56,6 +59,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     export.add_argument("--out", metavar="FILE", required=True, type=Path)
     export.add_argument("--passphrase-file", metavar="F", type=Path,
                         help="read the passphrase from the first line of F (otherwise asked on the terminal)")
+    _add_database_option(export)
     export.set_defaults(run=run_export)
 
     restore = commands.add_parser("import", help="restore an account from an export file",
@@ -64,7 +68,22 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     restore.add_argument("--data-dir", metavar="DIR", required=True, type=Path)
     restore.add_argument("file", metavar="FILE", type=Path)
     restore.add_argument("--passphrase-file", metavar="F", type=Path)
+    _add_database_option(restore)
     restore.set_defaults(run=run_import)
+
+
+def _add_database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database", metavar="URL",
+                        help="where the tables are: a file path or sqlite:///PATH (default: DIR/wallet.db), or "
+                             "postgresql://USER@HOST:PORT/DB, one database several 'serve' processes share "
+                             "(each with the same server.secret); give every command the same value")
+
+
+def _database(args: argparse.Namespace) -> DatabaseTarget | None:
+    """The ``--database`` target (a relative SQLite path is taken under the data directory), or None."""
+    if args.database is None:
+        return None
+    return parse_database(args.database, default_dir=args.data_dir)
 
 
 def _fail(message: str) -> int:
@@ -74,9 +93,11 @@ def _fail(message: str) -> int:
 
 def run_init(args: argparse.Namespace) -> int:
     try:
-        init_data_dir(args.data_dir, public_url=args.public_url)
-        open_wallet(load_config(args.data_dir, default_public_url=http_url("127.0.0.1", DEFAULT_PORT))).close()
-    except (WalletError, OSError) as exc:
+        database = _database(args)
+        init_data_dir(args.data_dir, public_url=args.public_url, database=database)
+        open_wallet(load_config(args.data_dir, default_public_url=http_url("127.0.0.1", DEFAULT_PORT),
+                                database=database)).close()
+    except (WalletError, OSError, DatabaseUrlError) as exc:
         return _fail(str(exc))
     print(f"wallet data directory ready: {args.data_dir}")
     return EXIT_OK
@@ -89,17 +110,22 @@ def run_serve(args: argparse.Namespace) -> int:
         smtp = parse_smtp(args.smtp) if args.smtp else None
         configured = args.public_url or stored_public_url(args.data_dir)
         config = load_config(args.data_dir, public_url=args.public_url, smtp=smtp,
-                             default_public_url=http_url(args.host, args.port or DEFAULT_PORT))
-    except (WalletError, ValueError) as exc:
+                             default_public_url=http_url(args.host, args.port or DEFAULT_PORT),
+                             database=_database(args))
+    except (WalletError, ValueError, DatabaseUrlError) as exc:
         return _fail(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    wallet = open_wallet(config, mailer=Mailer(smtp, sender=config.mail_sender) if smtp else None)
+    try:
+        wallet = open_wallet(config, mailer=Mailer(smtp, sender=config.mail_sender) if smtp else None)
+    except WalletError as exc:
+        return _fail(str(exc))
     app = create_app(wallet)
 
     def started(sites: list[StartedSite]) -> None:
         if not configured:
             set_public_url(app, sites[0].url)
-        print(f"Satchel wallet listening on {sites[0].url} (public URL {wallet.config.public_url})", flush=True)
+        print(f"Satchel wallet listening on {sites[0].url} (public URL {wallet.config.public_url}, database "
+              f"{wallet.config.database_target.describe()})", flush=True)
 
     try:
         serve_forever([(app, args.host, args.port)], on_started=started)
@@ -134,7 +160,8 @@ def run_export(args: argparse.Namespace) -> int:
     from .portability import export_account, export_account_by_email
 
     try:
-        config = load_config(args.data_dir, default_public_url=http_url("127.0.0.1", DEFAULT_PORT))
+        config = load_config(args.data_dir, default_public_url=http_url("127.0.0.1", DEFAULT_PORT),
+                             database=_database(args))
         passphrase = read_passphrase(args.passphrase_file, confirm=True)
         wallet = open_wallet(config)
         try:
@@ -145,7 +172,7 @@ def run_export(args: argparse.Namespace) -> int:
         # A fresh 0600 file beside the target, renamed over it once whole: a crash mid-write never leaves
         # half an export (or a truncated old one) where the learner expects their backup.
         write_secret_file(args.out, blob, overwrite=True)
-    except (WalletError, OSError) as exc:
+    except (WalletError, OSError, DatabaseUrlError) as exc:
         return _fail(str(exc))
     print(f"exported {args.account} to {args.out} ({len(blob):,} bytes, encrypted)")
     return EXIT_OK
@@ -155,7 +182,8 @@ def run_import(args: argparse.Namespace) -> int:
     from .portability import import_account
 
     try:
-        config = load_config(args.data_dir, default_public_url=http_url("127.0.0.1", DEFAULT_PORT))
+        config = load_config(args.data_dir, default_public_url=http_url("127.0.0.1", DEFAULT_PORT),
+                             database=_database(args))
         blob = args.file.read_bytes()
         passphrase = read_passphrase(args.passphrase_file, confirm=False)
         wallet = open_wallet(config)
@@ -163,7 +191,7 @@ def run_import(args: argparse.Namespace) -> int:
             account = asyncio.run(import_account(wallet, blob, passphrase))
         finally:
             wallet.close()
-    except (WalletError, OSError) as exc:
+    except (WalletError, OSError, DatabaseUrlError) as exc:
         return _fail(str(exc))
     print(f"imported the account {account.login_email} ({account.did})")
     return EXIT_OK

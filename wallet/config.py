@@ -4,6 +4,11 @@
     DIR/server.secret    32 random bytes, mode 0600: seals every holder key and derives the session key
     DIR/settings.json    {"publicUrl": ...} written by ``satchel wallet init``
 
+``--database`` (``webbase.dburl``) may put the tables elsewhere: another SQLite file, or
+a PostgreSQL database that several wallet processes share. Those processes share the
+data directory's ``server.secret`` (the same file, or a copy of it): it seals the holder
+keys and signs the session cookies, so any process can open any learner's session.
+
 The holder keys are in the database only sealed under ``server.secret`` (AES-GCM,
 see ``wallet.keyvault``), so a copy of the database alone gives away no key
 (DESIGN.md §4). ``serve --public-url`` overrides the stored public URL.
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from webbase.dburl import DatabaseTarget
 from webbase.secretfile import write_secret_file
 
 from .errors import Refused
@@ -43,10 +49,16 @@ class WalletConfig:
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     # Issuers reached over plain http besides loopback (OpenID4VCI asks for https; see oid4vci_client).
     http_issuer_hosts: tuple[str, ...] = ()
+    database: DatabaseTarget | None = None  # None: DIR/wallet.db
 
     @property
     def db_path(self) -> Path:
         return self.data_dir / DB_NAME
+
+    @property
+    def database_target(self) -> DatabaseTarget:
+        """Where the tables are: ``--database``, else the SQLite file in the data directory."""
+        return self.database or DatabaseTarget("sqlite", path=self.db_path)
 
     @property
     def secret_path(self) -> Path:
@@ -61,8 +73,10 @@ def normalize_public_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
-def init_data_dir(data_dir: Path, *, public_url: str | None) -> None:
-    """Create the data directory, its server secret (0600) and settings; refuse to overwrite a secret."""
+def init_data_dir(data_dir: Path, *, public_url: str | None, database: DatabaseTarget | None = None) -> None:
+    """Create the data directory, its server secret (0600) and settings; refuse to overwrite a secret.
+
+    The SQLite file is created 0600 when it is the store (``database`` None or a SQLite target)."""
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     secret_path = data_dir / SECRET_NAME
     if secret_path.exists():
@@ -70,7 +84,10 @@ def init_data_dir(data_dir: Path, *, public_url: str | None) -> None:
     write_secret_file(secret_path, secrets.token_bytes(SECRET_BYTES))
     # The database holds password hashes and share tokens: readable by the owner only
     # (an empty file is an empty SQLite database; the directory itself is 0700).
-    os.close(os.open(data_dir / DB_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    sqlite_path = data_dir / DB_NAME if database is None else database.path
+    if sqlite_path is not None and not sqlite_path.exists():
+        sqlite_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(sqlite_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     stored = normalize_public_url(public_url) if public_url else None
     (data_dir / SETTINGS_NAME).write_text(json.dumps({"publicUrl": stored}, indent=2) + "\n", encoding="utf-8")
 
@@ -84,7 +101,7 @@ def stored_public_url(data_dir: Path) -> str | None:
 
 
 def load_config(data_dir: Path, *, public_url: str | None = None, smtp: tuple[str, int] | None = None,
-                default_public_url: str | None = None) -> WalletConfig:
+                default_public_url: str | None = None, database: DatabaseTarget | None = None) -> WalletConfig:
     """Read the settings of an initialized data directory; ``public_url`` (``--public-url``) wins."""
     if not (data_dir / SECRET_NAME).is_file():
         raise Refused(f"{data_dir} is not a wallet data directory: run 'satchel wallet init --data-dir {data_dir}' first",
@@ -92,7 +109,7 @@ def load_config(data_dir: Path, *, public_url: str | None = None, smtp: tuple[st
     chosen = public_url or stored_public_url(data_dir) or default_public_url
     if chosen is None:
         raise Refused("no public URL: pass --public-url", code="bad_public_url")
-    return WalletConfig(data_dir=data_dir, public_url=normalize_public_url(chosen), smtp=smtp)
+    return WalletConfig(data_dir=data_dir, public_url=normalize_public_url(chosen), smtp=smtp, database=database)
 
 
 def read_server_secret(config: WalletConfig) -> bytes:

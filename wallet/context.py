@@ -51,6 +51,6 @@ class Wallet:
 
 
 def open_wallet(config: WalletConfig, *, mailer: MailSender | None = None) -> Wallet:
-    """Open the data directory's store and key vault (migrating the database as needed)."""
-    return Wallet(config=config, store=open_store(config.db_path), vault=KeyVault(read_server_secret(config)),
-                  mailer=mailer)
+    """Open the store (``config.database_target``: migrated as needed) and the data directory's key vault."""
+    vault = KeyVault(read_server_secret(config))
+    return Wallet(config=config, store=open_store(config.database_target), vault=vault, mailer=mailer)

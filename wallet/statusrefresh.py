@@ -84,13 +84,24 @@ def check_list(document: Any, *, url: str, now: datetime, issuers: Collection[st
 
 
 async def refresh_status(wallet: Wallet, *, fetch: Fetcher | None = None) -> RefreshReport:
-    """One refresh pass over every status list in use (tests call this directly)."""
-    fetch = fetch or _default_fetch
+    """One refresh pass over every status list in use (tests call this directly).
+
+    Several wallet processes on one database each run this pass; each list is claimed
+    (``WalletStore.job_claims``) by one of them for the length of the pass, and the others
+    skip it, so no list is fetched, verified and applied twice at once. A list claimed
+    elsewhere is left to that process, credentials and shares relying on it included.
+    """
+    with wallet.store.job_claims() as claims:
+        urls = [url for url in wallet.store.status_urls_in_use() if claims.claim(f"wallet.status-list:{url}")]
+        return await _refresh_lists(wallet, urls, fetch or _default_fetch)
+
+
+async def _refresh_lists(wallet: Wallet, urls: list[str], fetch: Fetcher) -> RefreshReport:
     report = RefreshReport()
     now = wallet.now()
     now_text = format_datetime(now)
     changed_lists: set[str] = set()
-    for url in wallet.store.status_urls_in_use():
+    for url in urls:
         previous = next(iter(wallet.store.get_status_lists([url])), None)
         try:
             document = parse_json(await fetch(url), max_bytes=MAX_LIST_BYTES)
@@ -113,7 +124,7 @@ async def refresh_status(wallet: Wallet, *, fetch: Fetcher | None = None) -> Ref
         report.lists_verified.append(url)
     affected_shares: list[str] = []
     seen: set[str] = set()
-    for url in wallet.store.status_urls_in_use():
+    for url in urls:
         for record in wallet.store.credentials_relying_on(url):
             if record.id in seen:
                 continue

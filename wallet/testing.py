@@ -24,6 +24,7 @@ from credentials.keys import Ed25519KeyPair
 from credentials.loader import bundled_loader
 from credentials.ob3 import build_credential
 from credentials.statuslist import build_status_list_credential, status_entry
+from webbase.dburl import DatabaseTarget
 from webbase.runner import start_site
 
 from .config import init_data_dir, load_config
@@ -74,13 +75,20 @@ class RunningWallet:
     data_dir: Path
 
 
+# The store ``running_wallet`` uses when it is given none: None is the data directory's SQLite file.
+# The tests' ``wallet_backend`` fixture sets a PostgreSQL database here to run a module on both backends.
+DEFAULT_DATABASE: DatabaseTarget | None = None
+
+
 @asynccontextmanager
-async def running_wallet(data_dir: Path, *, public_url: str | None = None,
-                         mailer: MailSender | None = None) -> AsyncIterator[RunningWallet]:
+async def running_wallet(data_dir: Path, *, public_url: str | None = None, mailer: MailSender | None = None,
+                         database: DatabaseTarget | None = None) -> AsyncIterator[RunningWallet]:
     """A wallet server on 127.0.0.1 (a free port) over a fresh data directory; no background refresh."""
+    database = database or DEFAULT_DATABASE
     if not (data_dir / "server.secret").exists():
-        init_data_dir(data_dir, public_url=public_url)
-    wallet = open_wallet(load_config(data_dir, default_public_url="http://127.0.0.1"), mailer=mailer)
+        init_data_dir(data_dir, public_url=public_url, database=database)
+    wallet = open_wallet(load_config(data_dir, default_public_url="http://127.0.0.1", database=database),
+                         mailer=mailer)
     app = create_app(wallet, background_refresh=False)
     site = await start_site(app, "127.0.0.1", 0)
     if public_url is None:

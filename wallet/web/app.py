@@ -30,8 +30,11 @@ def create_app(wallet: Wallet, *, background_refresh: bool = True) -> web.Applic
     # limit only bounds bodies read whole.
     app = make_app(client_max_size=wallet.config.max_upload_bytes, middlewares=[wallet_error_middleware])
     app[WALLET] = wallet
-    app[LOGIN_LIMIT] = RateLimiter(10, 60.0)
-    app[SIGNUP_LIMIT] = RateLimiter(30, 3600.0)
+    # On a database several processes share (PostgreSQL), the counts live in it: a client spreading
+    # its attempts over the processes behind a load balancer meets one limit, not one per process.
+    hits = wallet.store.shared_hit_store()
+    app[LOGIN_LIMIT] = RateLimiter(10, 60.0, store=hits, scope="wallet.login")
+    app[SIGNUP_LIMIT] = RateLimiter(30, 3600.0, store=hits, scope="wallet.signup")
     app[REFRESH_WAKE] = asyncio.Event()
     setup_templates(app, "wallet.web")
     for module in (api_accounts, api_credentials, api_shares, api_portability):
