@@ -293,6 +293,7 @@ async def run_attack(attack: Attack, data_dir: Path | None, session_cookie: str,
 # --- the wallet -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_every_wallet_form_refuses_a_missing_wrong_or_stolen_csrf_token(tmp_path: Path) -> None:
     issuer = generate_key_pair()
     async with running_wallet(tmp_path / "w") as w, aiohttp.ClientSession() as http:
@@ -398,6 +399,7 @@ async def test_wallet_api_routes_grant_nothing_to_a_session_cookie(tmp_path: Pat
 # --- the issuer node --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_every_issuer_form_refuses_a_missing_wrong_or_stolen_csrf_token(evidence_node: EvidenceNode) -> None:
     node = evidence_node
     store = node.store()
@@ -673,3 +675,136 @@ async def test_verifier_cookies_are_httponly_samesite_and_secure_behind_tls(tls:
             assert cookie_problems(visitor.seen, secure=tls) == []
         finally:
             await visitor.close()
+
+
+# --- rate limits ------------------------------------------------------------------------------------
+
+ELSEWHERE = "127.0.0.2"  # still loopback, but another client address to the limiters
+
+
+def assert_limited(answer: Answer, *, problem: bool = True) -> None:
+    """429 with a Retry-After of at least a second; problem+json ``rate_limited`` from an API."""
+    assert answer.status == 429, (answer.status, answer.text[:300])
+    assert int(answer.headers["Retry-After"]) >= 1
+    if problem:
+        assert answer.content_type == PROBLEM_JSON
+        body = json.loads(answer.text)
+        assert body["type"] == "urn:satchel:problem:rate_limited" and body["retryAfter"] >= 1
+    else:
+        assert "Too many attempts" in answer.text
+
+
+async def api_post(browser: Browser, path: str, body: dict[str, Any]) -> Answer:
+    async with browser.http.post(browser.base + path, json=body, allow_redirects=False) as r:
+        return Answer(r.status, await r.text(), r.headers, r.content_type)
+
+
+async def test_wallet_sign_up_is_rate_limited_per_address_on_the_api_the_page_and_import(tmp_path: Path) -> None:
+    async with running_wallet(tmp_path / "w") as w:
+        here, there = Browser(w.url), Browser(w.url, local_address=ELSEWHERE)
+        try:
+            # Thirty sign-ups an hour per address (weak passwords: each attempt counts, none is hashed).
+            for n in range(30):
+                answer = await api_post(here, "/api/accounts", {"email": f"u{n}@example.org", "password": "short"})
+                assert answer.status == 400, answer.text
+            assert_limited(await api_post(here, "/api/accounts", {"email": "a@example.org", "password": "a good password"}))
+            page = await here.send(Post("/signup", [("email", "b@example.org"), ("password", "a good password"),
+                                                    ("password_again", "a good password")]), await here.token("/signup"))
+            assert_limited(page, problem=False)
+            restore = await here.send(Post("/import", [("passphrase", "a long passphrase")],
+                                           [("file", "export.bin", b"x", "application/octet-stream")], multipart=True),
+                                      await here.token("/import"))
+            assert_limited(restore, problem=False)
+            # Another address signs up as usual.
+            answer = await api_post(there, "/api/accounts", {"email": "c@example.org", "password": "a good password"})
+            assert answer.status == 201, answer.text
+            page = await there.send(Post("/signup", [("email", "d@example.org"), ("password", "a good password"),
+                                                     ("password_again", "a good password")]), await there.token("/signup"))
+            assert page.status == 303
+        finally:
+            await here.close()
+            await there.close()
+
+
+@pytest.mark.slow
+async def test_wallet_login_is_limited_per_address_and_per_email_and_spares_others(tmp_path: Path) -> None:
+    setup = aiohttp.TCPConnector(local_addr=("127.0.0.3", 0))  # sign_up logs in too: not from the tested addresses
+    async with running_wallet(tmp_path / "w") as w, aiohttp.ClientSession(connector=setup) as http:
+        await sign_up(http, w.url, "ann@example.org")
+        await sign_up(http, w.url, "bob@example.org")
+        browsers: list[Browser] = []
+
+        def at(address: str) -> Browser:
+            browsers.append(Browser(w.url, local_address=address))
+            return browsers[-1]
+
+        async def page_login(browser: Browser, email: str, password: str) -> Answer:
+            return await browser.send(Post("/login", [("email", email), ("password", password)]),
+                                      await browser.token("/login"))
+
+        try:
+            # Per address: ten wrong passwords for ten different emails, then this address waits ...
+            sprayer = at("127.0.0.1")
+            for n in range(10):
+                assert (await page_login(sprayer, f"x{n}@example.org", "wrong password")).status == 401
+            assert_limited(await page_login(sprayer, "ann@example.org", "correct horse battery"), problem=False)
+            assert_limited(await api_post(sprayer, "/api/tokens", {"email": "ann@example.org",
+                                                                   "password": "correct horse battery"}))
+            # ... while Ann, elsewhere, logs in on the page and the API.
+            assert (await page_login(at(ELSEWHERE), "ann@example.org", "correct horse battery")).status == 303
+            assert (await api_post(at(ELSEWHERE), "/api/tokens", {"email": "ann@example.org",
+                                                                  "password": "correct horse battery"})).status == 201
+            # Per email: guesses at Bob's password from many addresses lock Bob's email, not Ann's
+            # (sign_up logged Bob in once: nine wrong guesses fill his ten).
+            for n in range(9):
+                assert (await page_login(at(f"127.0.1.{n + 1}"), "bob@example.org", "wrong password")).status == 401
+            assert_limited(await page_login(at("127.0.2.1"), "bob@example.org", "correct horse battery"), problem=False)
+            assert_limited(await api_post(at("127.0.2.2"), "/api/tokens", {"email": "BOB@example.org",
+                                                                           "password": "correct horse battery"}))
+            assert (await page_login(at("127.0.2.3"), "ann@example.org", "correct horse battery")).status == 303
+        finally:
+            for b in browsers:
+                await b.close()
+
+
+async def test_issuer_login_429_has_retry_after_and_spares_other_addresses(evidence_node: EvidenceNode) -> None:
+    node = evidence_node
+    here, there = Browser(node.url), Browser(node.url, local_address=ELSEWHERE)
+    try:
+        for n in range(10):
+            answer = await here.send(Post("/admin/login", [("email", f"x{n}@riverside.example.org"),
+                                                           ("password", "wrong")]), await here.token("/admin/login"))
+            assert answer.status == 401
+        assert_limited(await here.send(Post("/admin/login", [("email", node.reviewer_email),
+                                                             ("password", node.reviewer_password)]),
+                                       await here.token("/admin/login")))
+        assert (await here.get("/admin/applications")).status == 303  # not signed in
+        answer = await there.send(Post("/admin/login", [("email", node.reviewer_email),
+                                                        ("password", node.reviewer_password)]),
+                                  await there.token("/admin/login"))
+        assert answer.status == 303 and (await there.get("/admin/applications")).status == 200
+    finally:
+        await here.close()
+        await there.close()
+
+
+async def test_issuer_apply_429_has_retry_after_on_api_and_page_and_spares_other_addresses(
+        evidence_node: EvidenceNode) -> None:
+    node = evidence_node
+    achievement = await node.define()
+    here, there = Browser(node.url), Browser(node.url, local_address=ELSEWHERE)
+    body = {"name": "Ana Ruiz", "email": "ana@school.example", "narrative": "x", "achievement": achievement["id"]}
+    form = Post(f"/achievements/{achievement['key']}/apply", [("name", "Ana Ruiz"), ("email", "ana@school.example"),
+                                                             ("narrative", "x")], multipart=True)
+    try:
+        for _ in range(20):
+            assert (await api_post(here, "/api/applications", body)).status == 201
+        assert_limited(await api_post(here, "/api/applications", body))
+        assert_limited(await here.send(form, await here.token(form.path)))
+        assert (await api_post(there, "/api/applications", body)).status == 201
+        assert (await there.send(form, await there.token(form.path))).status == 303
+        _, listed, _ = await node.call("GET", "/api/applications?limit=500", token=node.reviewer_token)
+        assert len(listed["applications"]) == 22  # the refused ones were not stored
+    finally:
+        await here.close()
+        await there.close()

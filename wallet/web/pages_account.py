@@ -105,8 +105,10 @@ async def import_submit(request: web.Request) -> web.Response:
         upload = form.file("file")
         passphrase = form.fields.get("passphrase", "")[:MAX_PASSPHRASE]
         account = await portability.import_account(wallet, upload.data, passphrase)
-    except Problem as exc:
-        return _import_page(request, error=sentence(exc.detail), status=exc.status)
+    except Problem as exc:  # 429 (with its Retry-After), or an upload that is not an export
+        refused = _import_page(request, error=sentence(exc.detail), status=exc.status)
+        refused.headers.update(exc.headers)
+        return refused
     except WalletError as exc:
         return _import_page(request, error=sentence(exc.detail), status=exc.status)
     response = redirect("/credentials?imported=1")

@@ -56,8 +56,10 @@ async def login_submit(request: web.Request) -> web.Response:
         limiter.hit(client_key(request, scope="login"))
         limiter.hit("login-email:" + email.strip().lower())
         account = await accounts.authenticate(request.app[WALLET], email, password)
-    except Problem as exc:  # 429: too many attempts
-        return _login_form(request, email=email, error=exc.detail, status=exc.status, next_path=form.get("next"))
+    except Problem as exc:  # 429: too many attempts (the page says so, and Retry-After says when to come back)
+        refused = _login_form(request, email=email, error=exc.detail, status=exc.status, next_path=form.get("next"))
+        refused.headers.update(exc.headers)
+        return refused
     except WalletError as exc:
         return _login_form(request, email=email, error="That email and password do not match an account here.",
                            status=exc.status, next_path=form.get("next"))
@@ -94,8 +96,10 @@ async def signup_submit(request: web.Request) -> web.Response:
     try:
         request.app[SIGNUP_LIMIT].hit(client_key(request, scope="signup"))
         account = await accounts.create_account(request.app[WALLET], email, password)
-    except Problem as exc:
-        return _signup_form(request, email=email, error=exc.detail, status=exc.status)
+    except Problem as exc:  # 429, with its Retry-After
+        refused = _signup_form(request, email=email, error=exc.detail, status=exc.status)
+        refused.headers.update(exc.headers)
+        return refused
     except WalletError as exc:
         return _signup_form(request, email=email, error=sentence(exc.detail), status=exc.status)
     response = redirect("/account?welcome=1")
