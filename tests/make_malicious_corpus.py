@@ -11,8 +11,9 @@ it to a folder for inspection::
 
 Each ``Case`` says what it is, how it is sent (``kind``), what else the check
 needs (status lists, a registry, a challenge/domain) and which entry points it
-goes through (``via``); ``tests/test_malicious_corpus.py`` asserts the named
-failure at each one. See tests/vectors/SOURCE.md.
+goes through (``via``: ``cli``, ``wallet``, ``verifier``, ``issuer``);
+``tests/test_malicious_corpus.py`` asserts the named failure at each one. See
+tests/vectors/SOURCE.md.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ FUTURE = "2099-01-01T00:00:00Z"
 LIST_URL = "https://lakeside.example/status/1"
 DISTRICT_NAME = "Lakeside School District"
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"><rect width="2" height="2"/></svg>'
-ALL = ("cli", "wallet", "verifier")
+ALL = ("cli", "wallet", "verifier", "issuer")
 
 DISTRICT = key_pair_from_seed(bytes([1]) * 32)
 OTHER_DISTRICT = key_pair_from_seed(bytes([2]) * 32)
@@ -195,7 +196,7 @@ def build_corpus(recipient: str) -> list[Case]:
     swapped["issuer"]["id"] = ATTACKER.did
     cases.append(Case("issuer-swapped-to-another-did-key", "credential", swapped))
     impostor = _sign(unsigned(recipient, issuer=ATTACKER, name=DISTRICT_NAME), ATTACKER)
-    cases.append(Case("attacker-signed-names-registered-district", "credential", impostor, via=("cli", "verifier"),
+    cases.append(Case("attacker-signed-names-registered-district", "credential", impostor, via=("cli", "verifier", "issuer"),
                       registry=True, why_not="the wallet import has no registry: its pages say 'impersonation "
                                              "suspected' (tests/test_wallet_pages.py)"))
     for key, value in (("verificationMethod", f"{ATTACKER.did}#{ATTACKER.did.removeprefix('did:key:')}"),
@@ -235,7 +236,7 @@ def build_corpus(recipient: str) -> list[Case]:
     cases.append(Case("presentation-of-someone-elses-credential", "presentation", _present(HOLDER, [victims])))
     mine = _sign(unsigned(HOLDER.did), DISTRICT)
     replay = _present(HOLDER, [mine], challenge="c-1", domain="https://hr.example")
-    no_wallet = ("cli", "verifier")
+    no_wallet = ("cli", "verifier", "issuer")
     why = "the wallet imports the credentials a presentation holds (its own, valid) and asks for no challenge"
     cases.append(Case("presentation-replayed-other-challenge", "presentation", replay, via=no_wallet,
                       challenge="c-2", domain="https://hr.example", why_not=why))
@@ -271,7 +272,7 @@ def build_corpus(recipient: str) -> list[Case]:
     ]
 
     # 7. Baked images (through files: the command and the wallet's upload).
-    images = ("cli", "wallet")
+    images = ("cli", "wallet", "issuer")
     why = "the verifier's VC-API takes JSON; images go through its upload page (tests/test_verifier_service_page.py)"
     png = bake_png(_png(), good)
     svg = bake_svg(SVG, good)

@@ -3,11 +3,17 @@
 The corpus comes from ``tests/make_malicious_corpus.py`` (fixed keys and dates,
 regenerated here for the wallet account's holder DID; see tests/vectors/SOURCE.md).
 Every case goes through ``satchel verify`` (in process), the wallet's
-``POST /api/credentials`` as the account it is addressed to, and the verifier
-service's VC-API; each must be refused with the named failed check (or, for
-bytes that are not a document, a precise problem+json / ``error:`` line), with
-no 500 and nothing stored. The time of each case at each entry point is
-recorded and printed (``-s``), never asserted.
+``POST /api/credentials`` as the account it is addressed to, the verifier
+service's VC-API and the issuer node's ``POST /credentials/issue`` (as its
+admin); each must be refused with the named failed check (or, for bytes that
+are not a document, a precise problem+json / ``error:`` line), with no 500 and
+nothing stored. The issuer signs only what it builds from its own achievements:
+every corpus document carries a proof, so each is refused as
+``credential_signed``; the same documents unsigned and pointed at the node's
+achievement are templates it may issue, and what it issues names the node, is
+signed by the node and holds nothing of the forger's issuer or proof. The time
+of each case at each entry point is recorded and printed (``-s``), never
+asserted.
 """
 
 from __future__ import annotations
@@ -23,6 +29,13 @@ import aiohttp
 import pytest
 from make_malicious_corpus import DISTRICT, DISTRICT_NAME, HOLDER, Case, build_corpus, registry_json
 
+from credentials.dataintegrity import verify_proof
+from credentials.loader import bundled_loader
+from credentials.resolver import KeyResolver
+from issuer_node.app import adopt_bound_url
+from issuer_node.app import create_app as create_issuer_app
+from issuer_node.config import IssuerConfig
+from issuer_node.provisioning import init_node
 from verifier.registry import TrustRegistry
 from verifier_web.app import create_app
 from verifier_web.config import ServiceConfig
@@ -59,20 +72,24 @@ EXPECTED: dict[str, tuple[str, str]] = {
 # command refuses it under --require-status; the verifier service names it as a warning.
 NOT_CHECKED = {"status-list-missing", "status-list-expired"}
 # Bytes that are not a document: (the command's error line, the problem type of the two servers).
-BYTES: dict[str, tuple[str, str, str]] = {
-    # case: (the command's error line, the wallet upload's code, the verifier's problem type)
-    "json-oversized": ("larger than 8 MiB", "file_too_large", "body_too_large"),
-    "json-200000-levels-deep": ("200,000 levels deep", "json_too_deep", "json_too_deep"),
-    "json-duplicate-keys": ("has the key 'issuer' twice", "json_duplicate_key", "json_duplicate_key"),
-    "json-not-utf8": ("not UTF-8", "unreadable_input", "json_invalid_utf8"),
-    "json-nan": ("NaN is not a JSON number", "json_bad_number", "json_bad_number"),
-    "json-1e400": ("1e400 is out of range", "json_bad_number", "json_bad_number"),
-    "png-truncated": ("truncated PNG", "unreadable_input", ""),
-    "png-huge": ("larger than 8 MiB", "body_too_large", ""),
-    "svg-truncated": ("not a readable SVG image", "unreadable_input", ""),
-    "svg-billion-laughs": ("entity declarations are refused", "unreadable_input", ""),
-    "svg-xxe-etc-passwd": ("entity declarations are refused", "unreadable_input", ""),
+BYTES: dict[str, tuple[str, str, str, str]] = {
+    # case: (the command's error line, the wallet upload's code, the verifier's problem type,
+    #        the issuer's problem type for the bytes as the request body)
+    "json-oversized": ("larger than 8 MiB", "file_too_large", "body_too_large", "body_too_large"),
+    "json-200000-levels-deep": ("200,000 levels deep", "json_too_deep", "json_too_deep", "json_too_deep"),
+    "json-duplicate-keys": ("has the key 'issuer' twice", "json_duplicate_key", "json_duplicate_key",
+                            "json_duplicate_key"),
+    "json-not-utf8": ("not UTF-8", "unreadable_input", "json_invalid_utf8", "json_invalid_utf8"),
+    "json-nan": ("NaN is not a JSON number", "json_bad_number", "json_bad_number", "json_bad_number"),
+    "json-1e400": ("1e400 is out of range", "json_bad_number", "json_bad_number", "json_bad_number"),
+    "png-truncated": ("truncated PNG", "unreadable_input", "", "unsupported_media_type"),
+    "png-huge": ("larger than 8 MiB", "body_too_large", "", "unsupported_media_type"),  # type before size
+    "svg-truncated": ("not a readable SVG image", "unreadable_input", "", "unsupported_media_type"),
+    "svg-billion-laughs": ("entity declarations are refused", "unreadable_input", "", "unsupported_media_type"),
+    "svg-xxe-etc-passwd": ("entity declarations are refused", "unreadable_input", "", "unsupported_media_type"),
 }
+# Status and problem type of the issuer for a bytes case, by its fourth BYTES entry.
+ISSUER_STATUS = {"body_too_large": 413, "unsupported_media_type": 415}
 
 
 def expected(case: Case) -> tuple[str, str]:
@@ -223,6 +240,115 @@ async def test_every_case_is_refused_by_the_verifier_service(corpus: list[Case])
                 continue
             if status != 200 or body["verified"] is not False or expected(case) not in errors:
                 wrong.append((case.name, status, errors))
+    assert wrong == [], "\n".join(str(w)[:400] for w in wrong)
+
+
+class _Issuer:
+    """The issuer node's API as its admin: POST raw bodies, read the register."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str, token: str) -> None:
+        self.http, self.url, self.auth = http, url, {"Authorization": f"Bearer {token}"}
+
+    async def post(self, path: str, data: bytes, content_type: str) -> tuple[int, str, Any]:
+        headers = {**self.auth, "Content-Type": content_type}
+        async with self.http.post(self.url + path, data=io.BytesIO(data), headers=headers) as response:
+            text = await response.text()
+            return response.status, response.content_type, json.loads(text) if text else None
+
+    async def register(self) -> list[dict[str, Any]]:
+        async with self.http.get(self.url + "/api/credentials?limit=1000", headers=self.auth) as response:
+            assert response.status == 200
+            return list((await response.json())["credentials"])
+
+
+def _issuer_body(case: Case) -> tuple[bytes, str]:
+    """The case as an issue request: a document as the credential, JSON bytes inside the envelope, images as is."""
+    if case.kind != "bytes":
+        return json.dumps({"credential": case.document, "options": {}}).encode(), "application/json"
+    if case.filename.endswith(".json"):
+        return b'{"credential": ' + case.payload() + b"}", "application/json"
+    return case.payload(), "image/png" if case.filename.endswith(".png") else "image/svg+xml"
+
+
+def _as_template(document: dict[str, Any], achievement: str) -> dict[str, Any]:
+    """The forged document as an admin might paste it: its proof removed, pointed at this node's achievement."""
+    template = json.loads(json.dumps({key: value for key, value in document.items() if key != "proof"}))
+    subject = template.get("credentialSubject")
+    if isinstance(subject, dict) and isinstance(subject.get("achievement"), dict):
+        subject["achievement"]["id"] = achievement
+    return template
+
+
+def _forger_strings(document: dict[str, Any]) -> list[str]:
+    """What of the forger's must never reach a credential the node issues: proof values, keys, issuer."""
+    found: list[str] = []
+    proofs = document.get("proof")
+    for proof in proofs if isinstance(proofs, list) else [proofs]:
+        if isinstance(proof, dict):
+            found += [str(proof.get("proofValue")), str(proof.get("verificationMethod"))]
+    issuer = document.get("issuer")
+    found.append(str(issuer.get("id") if isinstance(issuer, dict) else issuer))
+    return [value for value in found if value not in ("None", "")]
+
+
+async def test_every_case_is_refused_by_the_issuer_api_and_none_is_issued(corpus: list[Case], tmp_path: Path) -> None:
+    init = init_node(tmp_path / "node", name="Riverside USD", url="https://riverside.example.org")
+    app = create_issuer_app(IssuerConfig(data_dir=tmp_path / "node"))
+    wrong: list[Any] = []
+    async with serving(app) as url, aiohttp.ClientSession() as http:
+        adopt_bound_url(app, url)
+        node = _Issuer(http, url, init.admin_token)
+        status, _, achievement = await node.post("/api/achievements", json.dumps({
+            "name": "Classroom Data Literacy", "description": "Uses student data to plan lessons",
+            "criteria": {"narrative": "Submit a lesson plan"}, "achievementType": "Badge"}).encode(),
+            "application/json")
+        assert status == 201, achievement
+        for case in corpus:
+            assert "issuer" in case.via
+            started = time.perf_counter()
+            status, content_type, body = await node.post("/credentials/issue", *_issuer_body(case))
+            _timed(case, "issuer", started)
+            assert status != 500, (case.name, body)
+            if case.kind == "bytes":
+                code = BYTES[case.name][3]
+                want = (ISSUER_STATUS.get(code, 400), f"urn:satchel:problem:{code}")
+            else:
+                want = (400, "urn:satchel:problem:credential_signed")
+            if content_type != PROBLEM or (status, body["type"]) != want or not body["detail"] or (
+                    case.kind != "bytes" and body.get("field") != "credential.proof"):
+                wrong.append((case.name, status, body))
+        assert await node.register() == [], "a refused request left a credential in the register"
+
+        # The same documents unsigned, as templates for this node's achievement: issued as the node's own, or
+        # refused for what the route reads (the type); never carrying the forger's issuer, key or proof.
+        issued = 0
+        for case in corpus:
+            if case.kind == "bytes":
+                continue
+            template = _as_template(case.document, achievement["id"])
+            status, _, body = await node.post("/credentials/issue", json.dumps({"credential": template}).encode(),
+                                              "application/json")
+            kinds = template.get("type")
+            if not (isinstance(kinds, list) and "OpenBadgeCredential" in kinds):
+                if (status, body["type"], body.get("field")) != (400, "urn:satchel:problem:invalid_request",
+                                                                  "credential.type"):
+                    wrong.append(("template:" + case.name, status, body))
+                continue
+            if status != 201:
+                wrong.append(("template:" + case.name, status, body))
+                continue
+            issued += 1
+            credential = body["verifiableCredential"]
+            text = json.dumps(credential)
+            leaked = [value for value in _forger_strings(case.document) if value in text]
+            result = verify_proof(credential, credential["proof"], loader=bundled_loader(), resolver=KeyResolver(),
+                                  purpose="assertionMethod")
+            if (leaked or credential["issuer"]["name"] != "Riverside USD"
+                    or not result.method.id.startswith(credential["issuer"]["id"] + "#")
+                    or credential["credentialSubject"]["achievement"]["name"] != "Classroom Data Literacy"
+                    or credential["credentialSubject"]["id"] != template["credentialSubject"]["id"]):
+                wrong.append(("template:" + case.name, leaked, credential["issuer"]))
+        assert len(await node.register()) == issued >= 30
     assert wrong == [], "\n".join(str(w)[:400] for w in wrong)
 
 

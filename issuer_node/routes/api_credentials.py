@@ -9,7 +9,9 @@ from its own achievement and profile, so ``credential`` names what to issue:
 - an unsigned ``OpenBadgeCredential``: ``credentialSubject.achievement.id`` must be one of
   the node's achievements and ``credentialSubject.id`` the holder's DID; ``evidence``
   (ids and narratives) and ``validUntil`` are taken over. Other content is the
-  node's own and is not copied.
+  node's own and is not copied. A credential that already carries a ``proof`` is
+  refused (400 ``credential_signed``): the node signs only what it builds, so a
+  document signed elsewhere is never silently re-issued under its key.
 
 The answer is VC-API's ``201 {"verifiableCredential": …}``.
 """
@@ -122,6 +124,9 @@ async def issue(request: web.Request) -> web.Response:
     credential = body.get("credential")
     if not isinstance(credential, dict):
         raise InvalidRequest('the body is {"credential": {...}, "options": {}}', field="credential")
+    if "proof" in credential:
+        raise InvalidRequest("credential must be unsigned (no 'proof'): the node builds and signs its own credentials",
+                             field="credential.proof", code="credential_signed")
     options = body.get("options", {})
     if not isinstance(options, dict):
         raise InvalidRequest("options must be an object", field="options")
