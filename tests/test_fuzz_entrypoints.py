@@ -38,6 +38,7 @@ from fuzz_support import (
     Request,
     encoded,
     get_json,
+    multipart,
     mutated,
     post,
     problem_fault,
@@ -247,8 +248,6 @@ def _wallet_requests(servers: Servers) -> st.SearchStrategy[Request]:
 
     @st.composite
     def upload(draw: st.DrawFn) -> Request:
-        from fuzz_support import multipart
-
         files = draw(st.lists(st.tuples(
             st.sampled_from(["file", "files", "", "x\u0000"]),
             st.sampled_from(["badge.png", "badge.svg", "vc.json", "", None, "../../x", "\u202e.json"]),
@@ -367,6 +366,60 @@ def test_issuer_issue_never_fails_and_issues_only_its_own_credentials(servers: S
     _timed("issuer", started)
     # Every 201 is in the register, and nothing else was added.
     assert _register_size(servers) == before + len(issued)
+
+
+# ---------------------------------------------------------------- what the fuzzing found, pinned
+
+_SPLIT = multipart([("file", "vc.json", b"{}")])
+UNSPLITTABLE = {
+    "no boundary": (_SPLIT[0], "multipart/form-data"),
+    "empty boundary": (_SPLIT[0], "multipart/form-data; boundary="),
+    "never reaches its boundary": (b"no boundary here\r\n", "multipart/form-data; boundary=zzz"),
+    "NUL in a part header": multipart([("x\u0000", None, b"1")]),
+}
+
+
+@pytest.mark.parametrize("route", ["wallet /api/credentials", "wallet /api/import", "issuer /api/applications"])
+@pytest.mark.parametrize("name", list(UNSPLITTABLE))
+def test_a_multipart_body_aiohttp_cannot_split_is_400_malformed_multipart(servers: Servers, route: str,
+                                                                         name: str) -> None:
+    """Was a 500 with aiohttp's ValueError or InvalidHeader in the log (the apply route is public)."""
+    server, path = route.split(" ")
+    base = {"wallet": servers.wallet, "issuer": servers.issuer}[server]
+    body, content_type = UNSPLITTABLE[name]
+    answer = post(base + path, body, content_type=content_type, headers=bearer(servers.wallet_token))
+    assert problem_fault(answer) is None, answer
+    assert (answer.status, answer.json()["type"]) == (400, "urn:satchel:problem:malformed_multipart")
+    servers.clean(f"{route} {name}")
+
+
+def test_an_integer_past_a_doubles_range_is_refused_by_every_entry_point(servers: Servers, tmp_path: Path) -> None:
+    """Was an OverflowError out of verify() (JSON-LD reads it as an xsd:double): a 500 at both servers."""
+    text = json.dumps(servers.credential).replace('"name": "Fractions"', '"name": ' + "9" * 400, 1)
+    assert '"name": 999' in text
+    for url, envelope in ((servers.wallet + "/api/credentials", "credential"),
+                          (servers.verifier + "/credentials/verify", "verifiableCredential")):
+        answer = post(url, f'{{"{envelope}": {text}}}'.encode(), content_type="application/json",
+                      headers=bearer(servers.wallet_token))
+        assert problem_fault(answer) is None, answer
+        problem = answer.json()
+        assert (answer.status, problem["type"]) == (400, "urn:satchel:problem:json_bad_number"), problem
+        assert "out of range" in problem["detail"]
+    (tmp_path / "big.json").write_text(text)
+    code, out, err = _run_cli(["verify", str(tmp_path / "big.json")])
+    assert (code, out) == (2, "") and err.startswith("error: ") and "out of range" in err
+    servers.clean("integer past a double")
+
+
+def test_a_proof_of_no_known_suite_is_not_verified_and_the_errors_say_why(servers: Servers) -> None:
+    """Was ``"verified": false`` with ``"errors": []`` (the reason only among the warnings)."""
+    credential = json.loads(json.dumps(servers.credential))
+    del credential["proof"]["cryptosuite"]
+    answer = post(servers.verifier + "/credentials/verify", json.dumps({"verifiableCredential": credential}).encode(),
+                  content_type="application/json")
+    result = answer.json()
+    assert answer.status == 200 and result["verified"] is False
+    assert [(e["check"], e["code"]) for e in result["errors"]] == [("proof", "unknown_proof_type")]
 
 
 def test_print_the_fuzzing_figures() -> None:

@@ -18,6 +18,7 @@ from aiohttp import BodyPartReader, web
 
 from webbase.bodies import is_json_content_type, read_json_object
 from webbase.problems import Problem
+from webbase.uploads import MULTIPART_ERRORS, malformed_multipart
 
 from ..applications import EvidenceInput, UploadedFile
 from ..evidence_files import MAX_FILE_BYTES, MAX_FILES, FileTooLarge
@@ -118,7 +119,10 @@ async def read_application_form(request: web.Request) -> PostedForm:
     if is_json_content_type(request.content_type):
         return _json_form(await read_json_object(request, max_bytes=256 * 1024))
     if request.content_type == "multipart/form-data":
-        return await _read_multipart(request)
+        try:
+            return await _read_multipart(request)
+        except MULTIPART_ERRORS:  # no boundary, a body that does not follow it, a bad part header
+            raise malformed_multipart() from None
     if request.content_type == "application/x-www-form-urlencoded":
         posted = await request.post()
         form = PostedForm()

@@ -7,6 +7,7 @@ from aiohttp import BodyPartReader, web
 from webbase.bodies import read_json_object, require_str
 from webbase.problems import Problem
 from webbase.ratelimit import client_key
+from webbase.uploads import MULTIPART_ERRORS, malformed_multipart
 
 from .. import portability
 from .auth import require_account
@@ -35,6 +36,21 @@ async def import_account(request: web.Request) -> web.Response:
     limit = wallet.config.max_upload_bytes
     if request.content_length is not None and request.content_length > limit:
         raise Problem(413, f"the upload is larger than {limit:,} bytes", code="body_too_large")
+    try:
+        fields = await _export_fields(request, limit)
+    except MULTIPART_ERRORS:  # no boundary, a body that does not follow it, a bad part header
+        raise malformed_multipart() from None
+    if "file" not in fields or "passphrase" not in fields:
+        raise Problem(400, "the upload needs the fields 'file' and 'passphrase'", code="missing_field")
+    try:
+        passphrase = fields["passphrase"].decode("utf-8")
+    except UnicodeDecodeError:
+        raise Problem(400, "the passphrase must be UTF-8 text", code="invalid_field") from None
+    account = await portability.import_account(wallet, fields["file"], passphrase)
+    return web.json_response({"id": account.id, "did": account.did, "email": account.login_email}, status=201)
+
+
+async def _export_fields(request: web.Request, limit: int) -> dict[str, bytes]:
     fields: dict[str, bytes] = {}
     reader = await request.multipart()
     while (part := await reader.next()) is not None:
@@ -46,14 +62,7 @@ async def import_account(request: web.Request) -> web.Response:
             if len(data) > limit:
                 raise Problem(413, f"the upload is larger than {limit:,} bytes", code="body_too_large")
         fields[part.name] = bytes(data)
-    if "file" not in fields or "passphrase" not in fields:
-        raise Problem(400, "the upload needs the fields 'file' and 'passphrase'", code="missing_field")
-    try:
-        passphrase = fields["passphrase"].decode("utf-8")
-    except UnicodeDecodeError:
-        raise Problem(400, "the passphrase must be UTF-8 text", code="invalid_field") from None
-    account = await portability.import_account(wallet, fields["file"], passphrase)
-    return web.json_response({"id": account.id, "did": account.did, "email": account.login_email}, status=201)
+    return fields
 
 
 def add_routes(app: web.Application) -> None:

@@ -18,7 +18,7 @@ from verifier.inputs import MAX_INPUT_BYTES
 from webbase.cpu import run_cpu
 from webbase.problems import Problem, page
 from webbase.sessions import check_csrf
-from webbase.uploads import MAX_FIELD_BYTES, read_form, read_multipart
+from webbase.uploads import MAX_FIELD_BYTES, MULTIPART_ERRORS, malformed_multipart, read_form, read_multipart
 
 from .. import reading
 from ..config import MAX_FILES_PER_UPLOAD
@@ -158,6 +158,9 @@ async def files_submit(request: web.Request) -> web.Response:
         fields, files = await _read_files(request, max_total=wallet.config.max_upload_bytes)
     except Problem as exc:
         return _receive_page(request, account, error=sentence(exc.detail), status=exc.status)
+    except MULTIPART_ERRORS:  # no boundary, a body that does not follow it, a bad part header
+        problem = malformed_multipart()
+        return _receive_page(request, account, error=sentence(problem.detail), status=problem.status)
     check_csrf(request, fields)
     if not files:
         return _receive_page(request, account, error="Choose one or more badge files to upload.", status=400)
