@@ -32,8 +32,9 @@ import io
 import json
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ from issuer_node.accounts import add_user
 from issuer_node.app import create_app as create_issuer_app
 from issuer_node.config import IssuerConfig
 from issuer_node.provisioning import init_node
+from issuer_node.storage import open_store
 from verifier_web.app import create_app as create_verifier_app
 from verifier_web.config import ServiceConfig
 from wallet.config import init_data_dir, load_config
@@ -640,7 +642,7 @@ async def test_wallet_cookies_are_httponly_samesite_and_secure_behind_tls(tmp_pa
 async def test_issuer_cookies_are_httponly_samesite_and_secure_behind_tls(tmp_path: Path, tls: bool) -> None:
     data = tmp_path / "node"
     init_node(data, name="Riverside USD", url="https://riverside.example.org")
-    store = __import__("issuer_node.storage", fromlist=["open_store"]).open_store(data / "issuer.db")
+    store = open_store(data / "issuer.db")
     try:
         admin = add_user(store, "alex@riverside.example.org", "admin")
     finally:
@@ -808,3 +810,186 @@ async def test_issuer_apply_429_has_retry_after_on_api_and_page_and_spares_other
     finally:
         await here.close()
         await there.close()
+
+
+# --- tokens -----------------------------------------------------------------------------------------
+
+BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+HEX = re.compile(r"[0-9a-f]+")
+PRE_AUTHORIZED = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+
+
+def random_bits(samples: list[str], what: str) -> float:
+    """Check ``samples`` look like independent random strings and return the bits each can carry.
+
+    Every sample has one alphabet (base64url or hex) and one length; none repeats; no two share a
+    five-character prefix (a counter or a timestamp would); and across the samples nearly every
+    character of the alphabet turns up."""
+    assert len(samples) >= 20, what
+    assert len(set(samples)) == len(samples), f"{what}: a token repeated"
+    lengths = {len(s) for s in samples}
+    assert len(lengths) == 1, f"{what}: lengths {lengths}"
+    if all(HEX.fullmatch(s) for s in samples):
+        alphabet, bits_per_char = 16, 4.0
+    else:
+        assert all(BASE64URL.fullmatch(s) for s in samples), f"{what}: not base64url: {samples[0]}"
+        alphabet, bits_per_char = 64, 6.0
+    prefixes = [s[:5] for s in samples]
+    assert len(set(prefixes)) == len(prefixes), f"{what}: samples share a prefix"
+    seen = set("".join(samples))
+    assert len(seen) >= alphabet * 0.85, f"{what}: only {len(seen)} of {alphabet} characters used"
+    return lengths.pop() * bits_per_char
+
+
+def query_value(url: str, name: str) -> str:
+    match = re.search(rf"[?&]{name}=([^&#]+)", url)
+    assert match, (url, name)
+    return match.group(1)
+
+
+@pytest.mark.slow
+async def test_tokens_carry_128_random_bits_and_each_opens_only_its_own_door(
+        evidence_node: EvidenceNode, tmp_path: Path) -> None:
+    from issuer_node.accounts import issue_api_token
+    from issuer_node.downloads import download_token
+    from issuer_node.node import open_node
+    from wallet.testing import confirmation_link
+    from webbase.sessions import SessionCodec
+    from webbase.tokens import new_token
+
+    node = evidence_node
+    achievement = await node.define()
+    http = node.http
+    async with running_wallet(tmp_path / "w") as w:
+        account, wallet_token = await sign_up(http, w.url, "ann@example.org")
+        badge = issue_badge(generate_key_pair(), did=account["did"], name="Shared")
+        async with http.post(f"{w.url}/api/credentials", json={"credential": badge}, headers=bearer(wallet_token)) as r:
+            credential = (await r.json())["added"][0]["id"]
+        samples: dict[str, list[str]] = {}
+
+        # Wallet: share tokens, email confirmation tokens, API tokens, pre-session values.
+        for _ in range(40):
+            async with http.post(f"{w.url}/api/shares", json={"credentials": [credential]},
+                                 headers=bearer(wallet_token)) as r:
+                samples.setdefault("share token", []).append((await r.json())["url"].rsplit("/", 1)[1])
+        for n in range(30):
+            async with http.post(f"{w.url}/api/emails", json={"email": f"ann{n}@example.org"},
+                                 headers=bearer(wallet_token)) as r:
+                assert r.status == 201
+            samples.setdefault("email confirmation token", []).append(
+                confirmation_link(w.wallet, f"ann{n}@example.org").rsplit("/", 1)[1])
+        for _ in range(3):  # each login hashes a password: few live ones, the rest from the same generator
+            async with http.post(f"{w.url}/api/tokens", json={"email": "ann@example.org",
+                                                              "password": "correct horse battery"}) as r:
+                samples.setdefault("wallet API token", []).append((await r.json())["token"])
+        samples["wallet API token"] += [new_token() for _ in range(37)]
+        for _ in range(30):
+            visitor = Browser(w.url)
+            try:
+                answer = await visitor.get("/login")
+            finally:
+                await visitor.close()
+            [cookie] = [c for c in answer.cookies_set() if c.startswith("satchel_wallet_presession=")]
+            samples.setdefault("pre-session value", []).append(cookie.split(";")[0].split("=", 1)[1])
+        codec = SessionCodec(w.wallet.vault.session_secret)
+        sessions = [codec.read(codec.issue("a", ttl=timedelta(hours=1))) for _ in range(40)]
+        samples["session nonce"] = [session.nonce for session in sessions if session is not None]
+
+        # Issuer: offer tokens, pre-authorized codes, access tokens, applicant keys, API and download tokens.
+        for _ in range(30):
+            status, award, _ = await node.call("POST", "/api/awards", token=node.admin_token, json={
+                "achievement": achievement["id"], "email": "ben@school.example", "notify": False})
+            assert status == 201, award
+            samples.setdefault("offer token", []).append(award["credentialOfferUri"].rsplit("/", 1)[1])
+            status, offer, _ = await node.call("GET", award["credentialOfferUri"])
+            samples.setdefault("pre-authorized code", []).append(offer["grants"][PRE_AUTHORIZED]["pre-authorized_code"])
+        for code in samples["pre-authorized code"][:20]:
+            status, grant, _ = await node.call("POST", "/token", data={"grant_type": PRE_AUTHORIZED,
+                                                                       "pre-authorized_code": code})
+            assert status == 200, grant
+            samples.setdefault("access token", []).append(grant["access_token"])
+        applications: list[tuple[str, str]] = []
+        for n in range(24):  # the apply limit is per address: spread over a few loopback addresses
+            applicant = Browser(node.url, local_address=f"127.0.4.{n // 12 + 1}")
+            try:
+                answer = await api_post(applicant, "/api/applications", {
+                    "name": "Ana Ruiz", "email": "ana@school.example", "achievement": achievement["id"],
+                    "narrative": "x"})
+            finally:
+                await applicant.close()
+            assert answer.status == 201, answer.text
+            created = json.loads(answer.text)
+            applications.append((created["id"], query_value(created["status_url"], "key")))
+        samples["applicant key"] = [key for _, key in applications]
+        store = node.store()
+        try:
+            user = store.get_user_by_email(node.reviewer_email)
+            samples["issuer API token"] = [issue_api_token(store, user) for _ in range(30)]
+        finally:
+            store.close()
+        keys = []
+        for n in range(2):
+            status, issued, _ = await node.call("POST", "/credentials/issue", token=node.admin_token, json={
+                "credential": {"achievement": achievement["id"], "recipient": {"email": f"c{n}@school.example"}}})
+            assert status == 201, issued
+            keys.append(issued["verifiableCredential"]["id"].rsplit("/", 1)[1])
+        opened = open_node(IssuerConfig(data_dir=node.data))
+        try:
+            samples["download token"] = [download_token(opened, f"{n:08d}-0000-4000-8000-000000000000")
+                                         for n in range(30)]
+            download = download_token(opened, keys[0])
+        finally:
+            opened.close()
+
+        bits = {what: random_bits(values, what) for what, values in samples.items()}
+        assert {what: b for what, b in bits.items() if b < 128} == {}, bits
+
+        # Each token opens its own door only.
+        share = samples["share token"][0]
+        offer_token, code = samples["offer token"][-2], samples["pre-authorized code"][-1]  # two unredeemed offers
+        access, confirm = samples["access token"][0], samples["email confirmation token"][-1]
+        issuer_api = samples["issuer API token"][0]
+        (mine, my_key), (theirs, _) = applications[0], applications[1]
+
+        async def status_of(method: str, url: str, **kwargs: Any) -> int:
+            async with http.request(method, url, allow_redirects=False, **kwargs) as r:
+                await r.read()
+                return r.status
+
+        async def token_grant(value: str) -> int:
+            return await status_of("POST", f"{node.url}/token", data={"grant_type": PRE_AUTHORIZED,
+                                                                      "pre-authorized_code": value})
+
+        foreign = {"share": share, "offer": offer_token, "code": code, "access": access, "download": download,
+                   "applicant": my_key, "issuer-api": issuer_api, "wallet-api": wallet_token, "confirm": confirm}
+        doors: dict[str, Callable[[str], Awaitable[int]]] = {
+            "share": lambda t: status_of("GET", f"{w.url}/s/{t}"),
+            "offer": lambda t: status_of("GET", f"{node.url}/offers/{t}"),
+            "code": token_grant,
+            "access": lambda t: status_of("POST", f"{node.url}/credential", json={}, headers=bearer(t)),
+            "download": lambda t: status_of("GET", f"{node.url}/credentials/{keys[0]}/download.json?token={t}"),
+            "applicant": lambda t: status_of("GET", f"{node.url}/api/applications/{mine}?key={t}"),
+            "issuer-api": lambda t: status_of("GET", f"{node.url}/api/applications", headers=bearer(t)),
+            "wallet-api": lambda t: status_of("GET", f"{w.url}/api/account", headers=bearer(t)),
+            "confirm": lambda t: status_of("GET", f"{w.url}/confirm/{t}"),
+        }
+        opened_by: dict[str, list[str]] = {}
+        for door, open_door in doors.items():
+            for kind, value in foreign.items():
+                status = await open_door(value)
+                if kind != door and status < 300:
+                    opened_by.setdefault(door, []).append(f"{kind} ({status})")
+        assert opened_by == {}, opened_by
+        # The right keys do open them (each checked after the wrong ones, as single-use ones are spent).
+        assert await doors["share"](share) == 200
+        assert await doors["download"](download) == 200
+        assert await doors["applicant"](my_key) == 200
+        assert await doors["issuer-api"](issuer_api) == 200
+        assert await doors["wallet-api"](wallet_token) == 200
+        assert await status_of("GET", f"{node.url}/offers/{offer_token}") == 200
+        # An applicant's key opens their application, never another one, and another's answer equals "none".
+        assert await status_of("GET", f"{node.url}/api/applications/{theirs}?key={my_key}") == \
+            await status_of("GET", f"{node.url}/api/applications/nothere0000?key={my_key}") == 404
+        assert await status_of("GET", f"{node.url}/applications/{theirs}?key={my_key}") == 404
+        # A download token belongs to one credential.
+        assert await status_of("GET", f"{node.url}/credentials/{keys[1]}/download.json?token={download}") >= 400
