@@ -8,11 +8,14 @@ name is always shown as "claimed by the credential".
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from credentials.canonical import canonicalize
 from credentials.errors import CredentialError
@@ -25,7 +28,10 @@ from .reading import Candidate
 
 MAX_TAGS = 50
 MAX_IMAGE_CHARS = 512 * 1024
-_DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp|svg\+xml)(;[a-z0-9=.+-]+)*,", re.IGNORECASE)
+_DATA_IMAGE = re.compile(r"data:(image/(?:png|jpeg|gif|webp|svg\+xml))(?:;[a-z0-9=.+-]+)*?(;base64)?,(.*)",
+                         re.IGNORECASE | re.DOTALL)
+_MAGIC = {"image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",), "image/gif": (b"GIF87a", b"GIF89a"),
+          "image/webp": (b"RIFF",)}
 
 
 @dataclass(frozen=True)
@@ -103,8 +109,25 @@ def content_hash(candidate: Candidate) -> str:
 
 
 def _image(value: Any) -> str | None:
+    """An embedded image (a URI or an OB 3.0 Image object), re-encoded as a well-formed base64 ``data:`` URI.
+
+    Anything else is None: remote images (https too) are never shown (the pages' CSP allows ``'self'`` and
+    ``data:`` images only, and loading one would tell its host who looks at whose badges). The bytes must be
+    what the media type says, so a malformed URI (an attribute breakout, say) never reaches an ``img``.
+    """
     if isinstance(value, dict):
         value = value.get("id")
-    if isinstance(value, str) and len(value) <= MAX_IMAGE_CHARS and _DATA_IMAGE.match(value):
-        return value
-    return None
+    if not isinstance(value, str) or len(value) > MAX_IMAGE_CHARS:
+        return None
+    match = _DATA_IMAGE.fullmatch(value.strip())
+    if match is None:
+        return None
+    media_type, encoded, body = match.group(1).lower(), match.group(2), match.group(3)
+    try:
+        data = base64.b64decode("".join(body.split()), validate=True) if encoded else unquote_to_bytes(body)
+    except (binascii.Error, ValueError):
+        return None
+    magic = _MAGIC.get(media_type)
+    if not data or (data.lstrip()[:1] != b"<" if magic is None else not data.startswith(magic)):
+        return None
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"

@@ -154,7 +154,8 @@ async def evidence_file(request: web.Request) -> web.StreamResponse:
     response = web.FileResponse(path, headers={
         hdrs.CONTENT_TYPE: item.media_type,
         # A file is shown in a sandbox at most: no script, no same-origin access, whatever it holds.
-        "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+        "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; "
+                                   "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
         hdrs.CACHE_CONTROL: "private, no-store",
     })
     disposition = "inline" if item.media_type in INLINE_TYPES else "attachment"
