@@ -54,12 +54,8 @@ class Download:
 def _secret(node: IssuerNode) -> bytes:
     value = node.store.get_setting(DOWNLOAD_SECRET_SETTING)
     if value is None:
-        # BEGIN IMMEDIATE serializes the check and the write: two processes agree on one secret.
-        with node.store.atomic():
-            value = node.store.get_setting(DOWNLOAD_SECRET_SETTING)
-            if value is None:
-                value = secrets.token_hex(32)
-                node.store.set_setting(DOWNLOAD_SECRET_SETTING, value)
+        # Stored only if absent, in one statement: every process on the database agrees on one secret.
+        value = node.store.ensure_setting(DOWNLOAD_SECRET_SETTING, secrets.token_hex(32))
     return bytes.fromhex(value)
 
 

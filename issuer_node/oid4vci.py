@@ -246,11 +246,8 @@ def exchange_code(node: IssuerNode, form: Mapping[str, str], *, now: datetime | 
 def _nonce_key(node: IssuerNode) -> bytes:
     value = node.store.get_setting(NONCE_SECRET_SETTING)
     if value is None:
-        with node.store.atomic():  # BEGIN IMMEDIATE: every process agrees on one secret.
-            value = node.store.get_setting(NONCE_SECRET_SETTING)
-            if value is None:
-                value = secrets.token_hex(32)
-                node.store.set_setting(NONCE_SECRET_SETTING, value)
+        # Stored only if absent, in one statement: every process on the database agrees on one secret.
+        value = node.store.ensure_setting(NONCE_SECRET_SETTING, secrets.token_hex(32))
     return bytes.fromhex(value)
 
 

@@ -10,20 +10,20 @@ approved, what the approval produced (the award and its offer).
 
 The applicant's private key is stored only as its SHA-256 (``key_hash``).
 
-``ApplicationStore`` is the protocol; ``SqliteApplicationStore`` the mixin the
-SQLite store inherits (it uses the store's ``_conn``, ``_one``, ``_all_rows`` and
-``atomic``).
+``ApplicationStore`` is the protocol; ``SqlApplicationStore`` the mixin both
+backends' stores inherit (written in the SQL they share, on ``sqlaccess.SqlAccess``).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
+
+from .sqlaccess import Row, SqlAccess
 
 ApplicationStatus = Literal["pending", "resubmit", "approved", "rejected"]
 DecisionKind = Literal["approve", "resubmit", "reject"]
@@ -146,37 +146,23 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-class SqliteApplicationStore:
-    """The SQLite methods of ``ApplicationStore``; mixed into ``SqliteIssuerStore``."""
-
-    if TYPE_CHECKING:
-        # The store this mixes into provides the thread's connection as a property.
-        @property
-        def _conn(self) -> sqlite3.Connection: ...
-
-    def atomic(self) -> AbstractContextManager[None]:  # pragma: no cover - provided by the store
-        raise NotImplementedError
-
-    def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:  # pragma: no cover
-        raise NotImplementedError
-
-    def _all_rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:  # pragma: no cover
-        raise NotImplementedError
+class SqlApplicationStore(SqlAccess):
+    """The methods of ``ApplicationStore``, in SQL both backends run; mixed into each backend's store."""
 
     def _insert_round(self, application_id: str, round_number: int, narrative: str | None,
                       evidence_urls: Sequence[str], files: Sequence[EvidenceFile], at: datetime) -> None:
-        cursor = self._conn.execute(
+        submission_id = self._insert_id(
             "INSERT INTO application_submissions (application_id, round, narrative, evidence_urls, created) "
             "VALUES (?, ?, ?, ?, ?)", (application_id, round_number, narrative, _dumps(list(evidence_urls)), _ts(at)))
-        self._conn.executemany(
+        self._run_many(
             "INSERT INTO application_files (submission_id, digest, filename, media_type, size) VALUES (?, ?, ?, ?, ?)",
-            [(cursor.lastrowid, f.digest, f.filename, f.media_type, f.size) for f in files])
+            [(submission_id, f.digest, f.filename, f.media_type, f.size) for f in files])
 
     def add_application(self, *, id: str, achievement_key: str, name: str, email: str, key_hash: str,
                         narrative: str | None, evidence_urls: Sequence[str], files: Sequence[EvidenceFile],
                         at: datetime) -> None:
         with self.atomic():
-            self._conn.execute(
+            self._run(
                 "INSERT INTO applications (id, achievement_key, name, email, key_hash, status, created, updated) "
                 "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)", (id, achievement_key, name, email, key_hash, _ts(at), _ts(at)))
             self._insert_round(id, 1, narrative, evidence_urls, files, at)
@@ -184,9 +170,9 @@ class SqliteApplicationStore:
     def add_submission(self, application_id: str, *, narrative: str | None, evidence_urls: Sequence[str],
                        files: Sequence[EvidenceFile], at: datetime) -> int | None:
         with self.atomic():
-            cursor = self._conn.execute("UPDATE applications SET status = 'pending', updated = ? "
-                                        "WHERE id = ? AND status = 'resubmit'", (_ts(at), application_id))
-            if cursor.rowcount != 1:
+            changed = self._run("UPDATE applications SET status = 'pending', updated = ? "
+                                "WHERE id = ? AND status = 'resubmit'", (_ts(at), application_id))
+            if changed != 1:
                 return None
             row = self._one("SELECT max(round) AS last FROM application_submissions WHERE application_id = ?",
                             (application_id,))
@@ -194,7 +180,7 @@ class SqliteApplicationStore:
             self._insert_round(application_id, round_number, narrative, evidence_urls, files, at)
         return round_number
 
-    def _load(self, row: sqlite3.Row) -> Application:
+    def _load(self, row: Row) -> Application:
         submissions = []
         for sub in self._all_rows("SELECT * FROM application_submissions WHERE application_id = ? ORDER BY round",
                                   (row["id"],)):
@@ -238,21 +224,19 @@ class SqliteApplicationStore:
 
     def count_applications(self, *, status: ApplicationStatus | None = None) -> int:
         if status is None:
-            row = self._conn.execute("SELECT count(*) FROM applications").fetchone()
-        else:
-            row = self._conn.execute("SELECT count(*) FROM applications WHERE status = ?", (status,)).fetchone()
-        return int(row[0])
+            return int(self._value("SELECT count(*) AS n FROM applications"))
+        return int(self._value("SELECT count(*) AS n FROM applications WHERE status = ?", (status,)))
 
     def add_decision(self, application_id: str, *, round: int, decision: DecisionKind, feedback: str | None,
                      rubric: Sequence[dict[str, Any]], reviewer_id: int | None, at: datetime) -> bool:
         with self.atomic():
-            cursor = self._conn.execute(
+            changed = self._run(
                 "UPDATE applications SET status = ?, updated = ? WHERE id = ? AND status = 'pending' "
                 "AND (SELECT max(round) FROM application_submissions WHERE application_id = ?) = ?",
                 (STATUS_AFTER[decision], _ts(at), application_id, application_id, round))
-            if cursor.rowcount != 1:
+            if changed != 1:
                 return False
-            self._conn.execute(
+            self._run(
                 "INSERT INTO application_decisions (application_id, round, decision, feedback, rubric, reviewer_id, "
                 "created) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (application_id, round, decision, feedback, _dumps(list(rubric)), reviewer_id, _ts(at)))
@@ -261,7 +245,7 @@ class SqliteApplicationStore:
     def set_application_award(self, application_id: str, *, award_id: str | None, offer_url: str | None,
                               offer_expires: datetime | None, credential_key: str | None) -> None:
         with self.atomic():
-            self._conn.execute(
+            self._run(
                 "UPDATE applications SET award_id = ?, offer_url = ?, offer_expires = ?, credential_key = ? "
                 "WHERE id = ?", (award_id, offer_url, _ts(offer_expires) if offer_expires else None, credential_key,
                                  application_id))

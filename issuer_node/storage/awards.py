@@ -19,19 +19,19 @@ Secrets (offer token, pre-authorized code, transaction code, access token)
 are stored only as hashes; a ``c_nonce`` is not a secret (it travels in the
 clear inside the proof), so it is stored as it is.
 
-``AwardStore`` is the protocol; ``SqliteAwardStore`` the mixin the SQLite store
-inherits (it uses the store's ``_conn``, ``_one``, ``_all_rows`` and ``atomic``).
+``AwardStore`` is the protocol; ``SqlAwardStore`` the mixin both backends'
+stores inherit (written in the SQL they share, on ``sqlaccess.SqlAccess``).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
+
+from .sqlaccess import Row, SqlAccess
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _award(row: sqlite3.Row) -> Award:
+def _award(row: Row) -> Award:
     return Award(
         id=row["id"], achievement_key=row["achievement_key"], email=row["email"], name=row["name"],
         narrative=row["narrative"], evidence=tuple(json.loads(row["evidence"])), offer_hash=row["offer_hash"],
@@ -120,26 +120,12 @@ def _award(row: sqlite3.Row) -> Award:
         credential_key=row["credential_key"], issued_at=_dt(row["issued_at"]))
 
 
-class SqliteAwardStore:
-    """The SQLite methods of ``AwardStore``; mixed into ``SqliteIssuerStore``."""
-
-    if TYPE_CHECKING:
-        # The store this mixes into provides the thread's connection as a property.
-        @property
-        def _conn(self) -> sqlite3.Connection: ...
-
-    def atomic(self) -> AbstractContextManager[None]:  # pragma: no cover - provided by the store
-        raise NotImplementedError
-
-    def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:  # pragma: no cover
-        raise NotImplementedError
-
-    def _all_rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:  # pragma: no cover
-        raise NotImplementedError
+class SqlAwardStore(SqlAccess):
+    """The methods of ``AwardStore``, in SQL both backends run; mixed into each backend's store."""
 
     def add_award(self, award: Award) -> None:
         with self.atomic():
-            self._conn.execute(
+            self._run(
                 "INSERT INTO awards (id, achievement_key, email, name, narrative, evidence, offer_hash, code_hash, "
                 "tx_code_hash, tx_failures, source, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (award.id, award.achievement_key, award.email, award.name, award.narrative,
@@ -167,33 +153,33 @@ class SqliteAwardStore:
 
     def count_tx_failure(self, award_id: str) -> int:
         with self.atomic():
-            self._conn.execute("UPDATE awards SET tx_failures = tx_failures + 1 WHERE id = ?", (award_id,))
+            self._run("UPDATE awards SET tx_failures = tx_failures + 1 WHERE id = ?", (award_id,))
             row = self._one("SELECT tx_failures FROM awards WHERE id = ?", (award_id,))
         return int(row["tx_failures"]) if row is not None else 0
 
     def withdraw_award(self, award_id: str, *, at: datetime) -> bool:
         with self.atomic():
-            cursor = self._conn.execute("UPDATE awards SET expires = ? WHERE id = ? AND redeemed_at IS NULL "
-                                        "AND expires > ?", (_ts(at), award_id, _ts(at)))
-        return cursor.rowcount == 1
+            changed = self._run("UPDATE awards SET expires = ? WHERE id = ? AND redeemed_at IS NULL "
+                                "AND expires > ?", (_ts(at), award_id, _ts(at)))
+        return changed == 1
 
     def mark_award_redeemed(self, award_id: str, *, at: datetime) -> bool:
         with self.atomic():
-            cursor = self._conn.execute("UPDATE awards SET redeemed_at = ? WHERE id = ? AND redeemed_at IS NULL",
-                                        (_ts(at), award_id))
-        return cursor.rowcount == 1
+            changed = self._run("UPDATE awards SET redeemed_at = ? WHERE id = ? AND redeemed_at IS NULL",
+                                (_ts(at), award_id))
+        return changed == 1
 
     def mark_award_issued(self, award_id: str, credential_key: str, *, at: datetime) -> bool:
         with self.atomic():
-            cursor = self._conn.execute(
+            changed = self._run(
                 "UPDATE awards SET credential_key = ?, issued_at = ? WHERE id = ? AND credential_key IS NULL",
                 (credential_key, _ts(at), award_id))
-        return cursor.rowcount == 1
+        return changed == 1
 
     def add_access_token(self, token_hash: str, award_id: str, *, expires: datetime) -> None:
         with self.atomic():
-            self._conn.execute("INSERT INTO oid4vci_tokens (hash, award_id, expires) VALUES (?, ?, ?)",
-                               (token_hash, award_id, _ts(expires)))
+            self._run("INSERT INTO oid4vci_tokens (hash, award_id, expires) VALUES (?, ?, ?)",
+                      (token_hash, award_id, _ts(expires)))
 
     def award_for_access_token(self, token_hash: str, *, now: datetime) -> Award | None:
         row = self._one("SELECT a.* FROM oid4vci_tokens t JOIN awards a ON a.id = t.award_id "
@@ -202,7 +188,7 @@ class SqliteAwardStore:
 
     def spend_nonce(self, nonce: str, *, expires: datetime, now: datetime) -> bool:
         with self.atomic():
-            self._conn.execute("DELETE FROM oid4vci_nonces WHERE expires <= ?", (_ts(now),))
-            cursor = self._conn.execute("INSERT OR IGNORE INTO oid4vci_nonces (nonce, expires) VALUES (?, ?)",
-                                        (nonce, _ts(expires)))
-        return cursor.rowcount == 1
+            self._run("DELETE FROM oid4vci_nonces WHERE expires <= ?", (_ts(now),))
+            changed = self._run("INSERT INTO oid4vci_nonces (nonce, expires) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                                (nonce, _ts(expires)))
+        return changed == 1

@@ -13,18 +13,19 @@ of the same file (the node may have gained the achievement meanwhile);
 ``record_bulk_rows`` then replaces the refusal. An issued or offered row is
 never replaced.
 
-``BulkStore`` is the protocol; ``SqliteBulkStore`` the mixin the SQLite store
-inherits (it uses the store's ``_conn``, ``_one``, ``_all_rows`` and ``atomic``).
+``BulkStore`` is the protocol; ``SqlBulkStore`` the mixin both backends' stores
+inherit (written in the SQL they share, on ``sqlaccess.SqlAccess``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Literal, Protocol
+
+from .sqlaccess import Row, SqlAccess, StoreConflict
 
 BulkState = Literal["issued", "offer sent", "refused"]
 BULK_STATES: tuple[BulkState, ...] = ("issued", "offer sent", "refused")
@@ -77,6 +78,16 @@ class BulkStore(Protocol):
         """The rows (of ``rows``, or all) that were issued or offered: the ones a run must never touch again."""
         ...
 
+    def lock_bulk_job(self, job_id: str) -> None:
+        """Inside a batch's ``atomic()``: hold the job until commit, so one process at a time runs a batch of it.
+
+        A second run of the same file (another process, another node process on a
+        shared database) waits here, then finds the rows the first one settled. The
+        hold ends with the transaction, also when its process dies: a crashed
+        run's batch is simply rolled back and taken by whoever runs next.
+        """
+        ...
+
     def record_bulk_rows(self, job_id: str, outcomes: Sequence[BulkRowOutcome]) -> None:
         """Record outcomes (replacing earlier refusals only); call inside the batch's ``atomic()`` block."""
         ...
@@ -103,36 +114,22 @@ def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _job(row: sqlite3.Row) -> BulkJob:
+def _job(row: Row) -> BulkJob:
     return BulkJob(id=row["id"], filename=row["filename"], rows=int(row["rows"]),
                    created=_dt(row["created"]) or datetime.min, finished=_dt(row["finished"]))
 
 
-class SqliteBulkStore:
-    """The SQLite methods of ``BulkStore``; mixed into ``SqliteIssuerStore``."""
-
-    if TYPE_CHECKING:
-        # The store this mixes into provides the thread's connection as a property.
-        @property
-        def _conn(self) -> sqlite3.Connection: ...
-
-    def atomic(self) -> AbstractContextManager[None]:  # pragma: no cover - provided by the store
-        raise NotImplementedError
-
-    def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:  # pragma: no cover
-        raise NotImplementedError
-
-    def _all_rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:  # pragma: no cover
-        raise NotImplementedError
+class SqlBulkStore(SqlAccess):
+    """The methods of ``BulkStore``, in SQL both backends run; mixed into each backend's store."""
 
     def start_bulk_job(self, job_id: str, *, filename: str, rows: int, created: datetime) -> tuple[BulkJob, bool]:
         with self.atomic():
-            cursor = self._conn.execute(
-                "INSERT OR IGNORE INTO bulk_jobs (id, filename, rows, created) VALUES (?, ?, ?, ?)",
+            changed = self._run(
+                "INSERT INTO bulk_jobs (id, filename, rows, created) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (job_id, filename, rows, _ts(created)))
             row = self._one("SELECT * FROM bulk_jobs WHERE id = ?", (job_id,))
         assert row is not None
-        return _job(row), cursor.rowcount == 1
+        return _job(row), changed == 1
 
     def get_bulk_job(self, job_id: str) -> BulkJob | None:
         row = self._one("SELECT * FROM bulk_jobs WHERE id = ?", (job_id,))
@@ -146,18 +143,21 @@ class SqliteBulkStore:
             "SELECT row FROM bulk_rows WHERE job_id = ? AND state != 'refused'", (job_id,))}
         return done if rows is None else done & set(rows)
 
+    def lock_bulk_job(self, job_id: str) -> None:
+        self._serialize(f"bulk_job:{job_id}")
+
     def record_bulk_rows(self, job_id: str, outcomes: Sequence[BulkRowOutcome]) -> None:
         with self.atomic():
             for o in outcomes:
-                cursor = self._conn.execute(
+                changed = self._run(
                     "INSERT INTO bulk_rows (job_id, row, state, reason, col, credential_key, award_id, offer_url) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, row) DO UPDATE SET state = excluded.state, "
                     "reason = excluded.reason, col = excluded.col, credential_key = excluded.credential_key, "
                     "award_id = excluded.award_id, offer_url = excluded.offer_url WHERE bulk_rows.state = 'refused'",
                     (job_id, o.row, o.state, o.reason, o.column, o.credential_key, o.award_id, o.offer_url))
-                if cursor.rowcount != 1:
+                if changed != 1:
                     # The row was issued or offered by another run meanwhile: roll the whole batch back.
-                    raise sqlite3.IntegrityError(f"bulk job {job_id[:12]}: row {o.row} is already settled")
+                    raise StoreConflict(f"bulk job {job_id[:12]}: row {o.row} is already settled")
 
     def list_bulk_rows(self, job_id: str) -> list[BulkRowOutcome]:
         rows = self._all_rows(
@@ -169,7 +169,7 @@ class SqliteBulkStore:
 
     def finish_bulk_job(self, job_id: str, *, at: datetime) -> None:
         with self.atomic():
-            self._conn.execute("UPDATE bulk_jobs SET finished = ? WHERE id = ?", (_ts(at), job_id))
+            self._run("UPDATE bulk_jobs SET finished = ? WHERE id = ?", (_ts(at), job_id))
 
     def recipients_holding(self, achievement_keys: Iterable[str], *, now: datetime) -> set[tuple[str, str]]:
         held: set[tuple[str, str]] = set()

@@ -18,6 +18,8 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from webbase.ratelimit import HitStore
+
 from .applications import ApplicationStore
 from .awards import AwardStore
 from .bulk import BulkStore
@@ -38,6 +40,14 @@ class BaseStore(Protocol):
     def get_setting(self, name: str) -> str | None: ...
 
     def set_setting(self, name: str, value: str) -> None: ...
+
+    def ensure_setting(self, name: str, value: str) -> str:
+        """The setting's value, storing ``value`` first when there is none: racing processes all get the first one."""
+        ...
+
+    def shared_hit_store(self) -> HitStore | None:
+        """Rate-limit counts shared by every process on this database (PostgreSQL); None keeps them per process."""
+        ...
 
     def get_organization(self) -> Organization | None: ...
 
@@ -141,6 +151,20 @@ class AccountStore(Protocol):
     def list_outbox(self, *, limit: int = 100) -> list[OutboxMessage]: ...
 
     def mark_sent(self, message_id: int, *, at: datetime) -> None: ...
+
+    def claim_outbox(self, worker: str, *, now: datetime, stale_before: datetime, max_attempts: int,
+                     limit: int) -> list[OutboxMessage]:
+        """Claim up to ``limit`` unsent messages for ``worker`` (oldest first), atomically.
+
+        A message is claimable when unsent, tried fewer than ``max_attempts``
+        times, and unclaimed or claimed before ``stale_before`` (its sender
+        died). Two processes claiming at once never get the same message.
+        """
+        ...
+
+    def release_outbox(self, message_id: int, worker: str, *, failed: bool) -> None:
+        """Give a claimed, unsent message back (counting a failed attempt when ``failed``)."""
+        ...
 
 
 class IssuerStore(BaseStore, CatalogStore, RegisterStore, AccountStore, AwardStore, ApplicationStore, BulkStore,

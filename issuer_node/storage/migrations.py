@@ -8,8 +8,8 @@ in the ``migrations`` table, so a crash leaves the database at the previous
 version, and two processes opening one database at once apply it once (the
 write lock is taken before the version is read).
 
-Later features add theirs here: awards and offers (OpenID4VCI), applications and
-evidence, bulk jobs.
+The same history, with the same version numbers and names, exists for
+PostgreSQL in ``pg_migrations.py``: a step appended here is appended there.
 """
 
 from __future__ import annotations
@@ -251,12 +251,31 @@ def _m004_bulk(conn: sqlite3.Connection) -> None:
 """)
 
 
+def _m005_claims(conn: sqlite3.Connection) -> None:
+    # Several processes on one database: a queued message is claimed by the process that sends it (who, since
+    # when; a claim older than the sender's timeout is taken over), and failed sends are counted in the row.
+    # rate_limit_hits holds limiter counts shared by processes (PostgreSQL nodes use it; SQLite nodes, one
+    # process per file, count in memory), created here too so that both backends have one schema history.
+    run_script(conn, """
+    ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+    ALTER TABLE outbox ADD COLUMN claimed_at TEXT;
+    ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX outbox_unsent ON outbox(id) WHERE sent_at IS NULL;
+    CREATE TABLE rate_limit_hits (
+        key TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX rate_limit_hits_key_at ON rate_limit_hits(key, at);
+""")
+
+
 MIGRATIONS: list[Migration] = [
     (1, "initial: settings, organization, images, achievements, credentials, status lists, users, tokens, outbox",
      _m001_initial),
     (2, "awards waiting to be claimed; OpenID4VCI access tokens and nonces", _m002_awards),
     (3, "applications for achievements: rounds of evidence, files, decisions", _m003_applications),
     (4, "bulk CSV jobs and the outcome of each of their rows", _m004_bulk),
+    (5, "outbox claims (one process sends each message); rate-limit counts shared by processes", _m005_claims),
 ]
 
 
