@@ -3,13 +3,15 @@
 The table must list every route the app serves (a new route without a row fails
 ``test_the_table_covers_every_route``). "Another account" calls the route with
 its own valid token on the owner's resources: it gets 404 for them (never 403,
-which would confirm they exist), and lists only its own things.
+which would confirm they exist), and lists only its own things. The owner's
+token once revoked, and one past its expiry, are answered as anonymous is.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +20,12 @@ import pytest
 from test_wallet_pages_access import page_routes
 
 from credentials.keys import generate_key_pair
+from credentials.xsd import format_datetime
 from wallet.portability import open_export
 from wallet.testing import bearer, confirmation_link, issue_badge, running_wallet, sign_up
 from wallet.web.app import create_app
 from webbase.openapi import build_openapi
+from webbase.tokens import hash_token, new_token
 
 
 @dataclass(frozen=True)
@@ -88,14 +92,36 @@ def test_the_table_covers_every_route(tmp_path: Path) -> None:
     assert served - page_routes() == table
 
 
-@pytest.mark.parametrize("who", ["anonymous", "other", "owner"])
+# Ann's own token once revoked (logged out: its row is deleted), and one of Ann's tokens past its expiry:
+# both are answered exactly as anonymous callers are, with none of Ann's data.
+AS_ANONYMOUS = ("revoked-token", "expired-token")
+
+
+async def _dead_token(http: aiohttp.ClientSession, w: Any, account_id: str, who: str) -> str:
+    if who == "revoked-token":
+        async with http.post(f"{w.url}/api/tokens", json={"email": "ann@example.org",
+                                                          "password": "correct horse battery"}) as r:
+            token = str((await r.json())["token"])
+        async with http.delete(f"{w.url}/api/tokens", headers=bearer(token)) as r:
+            assert r.status == 204
+        return token
+    token = new_token()
+    past = datetime.now(timezone.utc) - timedelta(days=1)
+    w.wallet.store.add_token(hash_token(token), account_id, created_at=format_datetime(past - timedelta(days=30)),
+                             expires_at=format_datetime(past))
+    return token
+
+
+@pytest.mark.parametrize("who", ["anonymous", "other", "owner", *AS_ANONYMOUS])
 async def test_every_route_answers_each_caller_as_the_table_says(tmp_path: Path, who: str) -> None:
     issuer = generate_key_pair()
     async with running_wallet(tmp_path / "w") as w, aiohttp.ClientSession() as http:
         ann, ann_token = await sign_up(http, w.url, "ann@example.org")
         _, bob_token = await sign_up(http, w.url, "bob@example.org")
         confirm = confirmation_link(w.wallet, "bob@example.org").rsplit("/", 1)[1]
-        headers = {"anonymous": {}, "other": bearer(bob_token), "owner": bearer(ann_token)}[who]
+        dead = await _dead_token(http, w, ann["id"], who) if who in AS_ANONYMOUS else ""
+        headers = {"anonymous": {}, "other": bearer(bob_token), "owner": bearer(ann_token),
+                   "revoked-token": bearer(dead), "expired-token": bearer(dead)}[who]
         for index, row in enumerate(ROWS):
             # Fresh owner resources for every row, so a DELETE does not spoil the next one.
             badge = issue_badge(issuer, did=ann["did"], name=f"Badge {index}")
@@ -110,11 +136,15 @@ async def test_every_route_answers_each_caller_as_the_table_says(tmp_path: Path,
                 path = path.replace(key, value)
             body = json.loads(_fill(json.dumps(row.json), fill, badge)) if row.json is not None else None
             async with http.request(row.method, w.url + path, json=body, headers=headers) as r:
-                expected = getattr(row, who)
+                expected = row.anonymous if who in AS_ANONYMOUS else getattr(row, who)
                 payload = await r.read()
                 assert r.status == expected, f"{who} {row.method} {row.path}: {r.status} {payload[:200]!r}"
                 if r.status >= 400 and not path.startswith(("/confirm/", "/s/")):
                     assert r.content_type == "application/problem+json", (row.path, r.content_type)
+            if who in AS_ANONYMOUS and not row.public:
+                assert f"Badge {index}".encode() not in payload and ann["did"].encode() not in payload
+                assert fill["{token}"].encode() not in payload and b"ann@example.org" not in payload
+                assert json.loads(payload)["type"] == "urn:satchel:problem:unauthorized", payload[:200]
             if who == "other" and not row.public:
                 # Another account's answers never contain the owner's credential or share link
                 # (a 404 may repeat the id the caller sent, nothing more).

@@ -4,23 +4,28 @@
 row fails ``test_the_page_table_covers_every_page_route``); tests/test_wallet_access.py
 leaves these routes to this table. Anonymous visitors are sent to the login page
 (303); another account gets 404 for the owner's badges and links, never 403; a
-form posted with a valid token but for someone else's thing changes nothing.
+form posted with a valid token but for someone else's thing changes nothing. The
+owner's session cookie past its expiry is answered exactly as anonymous is.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp import web
 from wallet_pages_support import Learner, did_on, files, make_badge, share_id_of
+from yarl import URL
 
 from credentials.keys import generate_key_pair
 from wallet.testing import running_wallet
 from wallet.web import pages_account, pages_auth, pages_credentials, pages_receive, pages_shares
+from wallet.web.pages_common import SESSION_COOKIE
+from webbase.sessions import SessionCodec
 
 
 @dataclass(frozen=True)
@@ -78,8 +83,9 @@ def test_the_page_table_covers_every_page_route() -> None:
     assert page_routes() == table
 
 
-@pytest.mark.parametrize("who", ["anonymous", "other", "owner"])
+@pytest.mark.parametrize("who", ["anonymous", "other", "owner", "expired"])
 async def test_every_page_answers_each_visitor_as_the_table_says(tmp_path: Path, who: str) -> None:
+    """``expired``: Ann's own session cookie, validly signed but past its expiry, is treated as anonymous."""
     issuer = generate_key_pair()
     async with running_wallet(tmp_path / "w") as w:
         ann, bob, anonymous = Learner(w.url), Learner(w.url), Learner(w.url)
@@ -87,7 +93,13 @@ async def test_every_page_answers_each_visitor_as_the_table_says(tmp_path: Path,
             await ann.sign_up("ann@example.org")
             did = did_on((await ann.get("/account")).text)
             await bob.sign_up("bob@example.org")
-            visitor = {"anonymous": anonymous, "other": bob, "owner": ann}[who]
+            if who == "expired":
+                codec = SessionCodec(w.wallet.vault.session_secret)
+                owner = w.wallet.store.account_by_did(did)
+                assert owner is not None
+                stale = codec.issue(owner.id, ttl=timedelta(hours=12), now=datetime.now(timezone.utc) - timedelta(days=1))
+                anonymous.http.cookie_jar.update_cookies({SESSION_COOKIE: stale}, response_url=URL(w.url))
+            visitor = {"anonymous": anonymous, "other": bob, "owner": ann, "expired": anonymous}[who]
             for index, row in enumerate(PAGE_ROWS):
                 name = f"Badge {index}"
                 await ann.post("/receive/files", files((f"{index}.json", make_badge(issuer, did=did, name=name))),
@@ -102,11 +114,11 @@ async def test_every_page_answers_each_visitor_as_the_table_says(tmp_path: Path,
                     page = await visitor.get(path)
                 else:
                     page = await visitor.post(path, _body(row, cred.group(1)), form_page=row.form)
-                expected = getattr(row, who)
+                expected = row.anonymous if who == "expired" else getattr(row, who)
                 assert page.status == expected, f"{who} {row.method} {row.path}: {page.status} {page.text[:300]!r}"
-                if who == "anonymous" and expected == 303 and row.path not in ("/", "/logout"):
+                if who in ("anonymous", "expired") and expected == 303 and row.path not in ("/", "/logout"):
                     assert (page.location or "").startswith("/login?next="), (row.path, page.location)
-                if who == "other":
+                if who in ("other", "expired"):
                     assert name not in page.text and did not in page.text, (row.path, page.text[:300])
             if who == "other":
                 # Nothing of Ann's was deleted or revoked by Bob's posts.
