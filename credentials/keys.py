@@ -8,6 +8,7 @@ core asks it only to sign. Key files use the W3C vector's shape:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -120,8 +121,14 @@ def verify_ed25519(public_key: bytes, signature: bytes, data: bytes) -> None:
     from .errors import InvalidSignatureError
 
     try:
-        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, data)
+        _ed25519_public_key(bytes(public_key)).verify(signature, data)
     except InvalidSignature:
         raise InvalidSignatureError("the Ed25519 signature does not match the signed data") from None
     except ValueError as exc:
         raise InvalidSignatureError(f"unusable Ed25519 key or signature: {exc}") from None
+
+
+@lru_cache(maxsize=1024)
+def _ed25519_public_key(public_key: bytes) -> Ed25519PublicKey:
+    """The key object of raw public bytes, made once per key (a presentation's badges share their issuer's)."""
+    return Ed25519PublicKey.from_public_bytes(public_key)

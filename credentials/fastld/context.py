@@ -208,6 +208,16 @@ class ActiveContext:
         """Process a context the document itself embeds (not a URL), memoized by its JSON text."""
         if isinstance(local, str):
             return self.derive(local)
+        if isinstance(local, list) and all(type(item) is str and "@context" not in item for item in local):
+            # The usual ``@context``, a list of URLs: keyed by the URLs, as their JSON text would be.
+            key: tuple[str, Any] = ("inline-urls", tuple(local))
+            hit = self._derived.get(key)
+            if hit is None:
+                hit = self._process(list(local), override_protected=False, propagate=True)
+                with _PUBLISH:
+                    if len(self._derived) < _MAX_DERIVED:
+                        hit = self._derived.setdefault(key, hit)
+            return hit
         text = json.dumps(local, sort_keys=True)
         key = ("inline", text)
         hit = self._derived.get(key)

@@ -52,12 +52,17 @@ def one_pass() -> Iterator[None]:
         _CURRENT.reset(token)
 
 
+def _key(what: str, document: dict[str, Any], loader: Any) -> tuple[Any, ...]:
+    """The memo key: what is asked, the loader, the document's entry names and the ids of their values."""
+    return (what, id(loader), tuple(document), tuple(map(id, document.values())))
+
+
 def once(what: str, document: dict[str, Any], loader: Any, compute: Callable[[], T]) -> T:
     """``compute()`` for ``document`` (and ``loader``), at most once inside ``one_pass()``; always outside it."""
     memo = _CURRENT.get()
     if memo is None:
         return compute()
-    key = (what, id(loader), *((name, id(value)) for name, value in document.items()))
+    key = _key(what, document, loader)
     hit = memo.entries.get(key)
     if hit is None:
         try:
@@ -82,7 +87,7 @@ def settle(what: str, document: dict[str, Any], loader: Any, value: Any) -> None
     memo = _CURRENT.get()
     if memo is None or len(memo.entries) >= _MAX_ENTRIES:
         return
-    key = (what, id(loader), *((name, id(item)) for name, item in document.items()))
+    key = _key(what, document, loader)
     if key not in memo.entries:
         memo.entries[key] = (True, value)
         memo.kept.append((loader, list(document.values())))

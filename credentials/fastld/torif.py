@@ -14,6 +14,7 @@ context defines expands to an IRI under it, and is collected.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from c14n.Canonicalize import canonicalize as canonical_json  # type: ignore[import-untyped]  # pyld's own @json canonicalizer
@@ -34,6 +35,7 @@ XSD_INTEGER = f"{XSD}integer"
 XSD_DOUBLE = f"{XSD}double"
 _UNDEFINED_LEN = len(UNDEFINED_VOCAB)
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", '"': '\\"'})
+_NEEDS_ESCAPE = re.compile(r'[\\\t\n\r"]')  # translate() is slow; most strings need none of it.
 
 
 class UndefinedTerms(Exception):
@@ -56,7 +58,7 @@ def canonical_double(value: float) -> str:
 
 def literal(value: str, datatype: str | None = None, language: str | None = None) -> str:
     """Serialize a literal exactly as pyld's N-Quads writer does (its escaping, no xsd:string)."""
-    text = '"' + value.translate(_ESCAPES) + '"'
+    text = '"' + (value.translate(_ESCAPES) if _NEEDS_ESCAPE.search(value) else value) + '"'
     if language is not None:
         return text + "@" + language if language else text
     if datatype is None or datatype == XSD_STRING:
