@@ -33,6 +33,8 @@ from typing import TextIO
 
 from aiohttp import web
 
+from webbase.accesslog import RedactingAccessLogger
+
 from .clio import EXIT_OK, UsageError
 from .demo_data import DISTRICTS
 from .demo_seed import (
@@ -110,7 +112,8 @@ def _bind(port: int) -> socket.socket:
 
 
 async def _start(app: web.Application, sock: socket.socket) -> web.AppRunner:
-    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT, handle_signals=False)
+    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT, handle_signals=False,
+                           access_log_class=RedactingAccessLogger)  # no share link or offer token in the log
     await runner.setup()
     try:
         await web.SockSite(runner, sock).start()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from webbase.accesslog import RedactingAccessLogger
 from webbase.cpu import shutdown_cpu_executor
 
 # Seconds an in-flight request gets to finish after a stop is asked for.
@@ -46,7 +47,8 @@ class StartedSite:
 
 async def start_site(app: web.Application, host: str, port: int) -> StartedSite:
     """Start ``app`` on ``host:port`` (0 = a free port) and return where it listens."""
-    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    # The access log hides capability tokens in URLs (share links, offers, ?key=, ?token=).
+    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT, access_log_class=RedactingAccessLogger)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
