@@ -53,6 +53,9 @@ DOM_PROBE = """() => {
     handlers,
     images: [...document.images].map(img => img.getAttribute('src') || ''),
     links: [...document.querySelectorAll('a[href], area[href]')].map(a => a.getAttribute('href')),
+    offsite: [...document.querySelectorAll('a[href]')].filter(a => /^https?:$/.test(a.protocol)
+      && a.origin !== location.origin).map(a => [a.getAttribute('href'), a.relList.contains('noopener')
+      && a.relList.contains('noreferrer')]),
     actions: [...document.querySelectorAll('form')].map(f => f.getAttribute('action') || ''),
     text: document.body ? document.body.textContent : '',
     values: [...document.querySelectorAll('input, textarea')].map(el => el.value),
@@ -145,20 +148,21 @@ class Person:
     def close(self) -> None:
         self.context.close()
 
-    def goto(self, url: str, what: str, *, status: int = 200) -> None:
+    def goto(self, url: str, what: str, *, status: int = 200, shows: tuple[str, ...] = ()) -> dict[str, Any]:
         response = self.page.goto(url)
         assert response is not None and response.status == status, \
             f"{url}: {response.status if response else 'no response'}, not {status}"
-        self.check(what)
+        return self.check(what, shows=shows)
 
-    def submit(self, button: str, what: str, *, status: int | None = None, scope: Any = None) -> None:
+    def submit(self, button: str, what: str, *, status: int | None = None,
+               shows: tuple[str, ...] = ()) -> dict[str, Any]:
         with self.page.expect_navigation() as navigation:
-            (scope or self.page).get_by_role("button", name=button, exact=True).click()
+            self.page.get_by_role("button", name=button, exact=True).click()
         response = navigation.value
         if status is not None:
             assert response is not None and response.status == status, \
                 f"{button} on {self.page.url}: {response.status if response else None}, not {status}"
-        self.check(what)
+        return self.check(what, shows=shows)
 
     def check(self, what: str, *, shows: tuple[str, ...] = ()) -> dict[str, Any]:
         """Every tripwire, on the page as it is now; ``shows`` are planted texts the page must show literally."""
@@ -175,6 +179,8 @@ class Person:
             assert src.startswith("data:image/") or _same_origin(src, own), f"img src {src[:120]!r} on {where}"
         for href in probe["links"]:
             assert _safe_link(href, own), f"a link to {href[:120]!r} on {where}"
+        for href, guarded in probe["offsite"]:  # A link elsewhere neither gets our window nor our URL.
+            assert guarded, f"a link to {href[:120]!r} without rel=noopener noreferrer on {where}"
         for action in probe["actions"]:
             assert action == "" or _same_origin(action, own), f"a form posting to {action!r} on {where}"
         ours = {_origin(u) for u in (self.world.issuer, self.world.wallet, self.world.verifier)}
@@ -253,6 +259,7 @@ def people(browser: Any, world: World, tmp_path: Path) -> Iterator[dict[str, Per
 
     yield Factory()
     for person in made.values():
+        print(f"{person.name}: {len(person.checked)} page views checked")  # Shown with -s.
         person.close()
     assert world.hits == [], f"the other origin was reached: {world.hits}"
 
@@ -269,12 +276,10 @@ def test_issuer_pages(people: dict[str, Person], world: World, tmp_path: Path) -
     """Applicant, reviewer and administrator pages of the node, with planted and typed payloads."""
     applicant, reviewer, admin = people["applicant"], people["reviewer"], people["admin"]
     base = world.issuer
-    applicant.goto(base + "/", "home")
-    applicant.check("home", shows=(world.organization, world.achievement_name))
+    applicant.goto(base + "/", "home", shows=(world.organization, world.achievement_name))
     apply_url = f"{base}/achievements/{world.achievement_key}/apply"
-    applicant.goto(apply_url, "apply")
-    applicant.check("apply", shows=(world.organization, world.achievement_name, world.payload("description"),
-                                    world.payload("criteria-1"), world.payload("alignment")))
+    applicant.goto(apply_url, "apply", shows=(world.organization, world.achievement_name, world.payload("description"),
+                                              world.payload("criteria-1"), world.payload("alignment")))
 
     # A javascript: evidence URL is refused, and the form comes back with every typed payload inert.
     name, narrative = world.payload("applicant")[:200], world.payload("applicant-narrative")
@@ -286,21 +291,19 @@ def test_issuer_pages(people: dict[str, Person], world: World, tmp_path: Path) -
     text_file = tmp_path / 'lesson"><img src=x onerror=alert(1)>.txt'
     text_file.write_text("My lesson notes <script>alert(1)</script><img src=x onerror=window.__xss=1>\n")
     page.get_by_label("Files (optional)").set_input_files(str(text_file))
-    applicant.submit("Submit my application", "apply-refused", status=400)
-    applicant.check("apply-refused", shows=(name, narrative, "javascript:alert(1)"))
+    applicant.submit("Submit my application", "apply-refused", status=400,
+                     shows=(name, narrative, "javascript:alert(1)"))
 
     # Now with an http(s) URL whose query tries to break out of the href.
     page.get_by_label("Evidence link 1").fill("https://evidence.example/lesson?a='onmouseover=alert(1)&b={{7*7}}")
     page.get_by_label("Files (optional)").set_input_files(str(text_file))
-    applicant.submit("Submit my application", "applied")
+    applicant.submit("Submit my application", "status", shows=(name, narrative))
     status_url = page.url
     assert "/applications/" in status_url
-    applicant.check("status", shows=(name, narrative))
 
     # The reviewer reads it: queue, application (applicant text, evidence link, file), the file itself.
     _sign_in(reviewer, base, world.reviewer, button="Sign in", path="/admin/login")
-    reviewer.goto(base + "/admin/applications", "queue")
-    reviewer.check("queue", shows=(name,))
+    reviewer.goto(base + "/admin/applications", "queue", shows=(name,))
     with reviewer.page.expect_navigation():
         reviewer.page.get_by_role("link", name=name, exact=True).click()
     probe = reviewer.check("application", shows=(name, narrative))
@@ -319,18 +322,15 @@ def test_issuer_pages(people: dict[str, Person], world: World, tmp_path: Path) -
     reviewer.page.get_by_label("Feedback to the applicant").fill(feedback)
     reviewer.submit("Record the decision", "decided")
 
-    applicant.goto(status_url, "status-approved")
-    applicant.check("status-approved", shows=(name, feedback))
+    applicant.goto(status_url, "status-approved", shows=(name, feedback))
 
     # The administrator: register (recipient names), achievements, the edit form (a textarea breakout), outbox.
     _sign_in(admin, base, world.admin, button="Sign in", path="/admin/login")
     admin.goto(base + "/admin", "admin-home")
-    admin.goto(base + "/admin/credentials", "register")
-    admin.check("register", shows=(world.achievement_name,))
-    admin.goto(base + "/admin/achievements", "achievements")
-    admin.check("achievements", shows=(world.achievement_name,))
-    admin.goto(f"{base}/admin/achievements/{world.achievement_key}", "achievement-edit")
-    admin.check("achievement-edit", shows=(world.achievement_name, world.payload("description")))
+    admin.goto(base + "/admin/credentials", "register", shows=(world.achievement_name, world.payload("recipient")))
+    admin.goto(base + "/admin/achievements", "achievements", shows=(world.achievement_name,))
+    admin.goto(f"{base}/admin/achievements/{world.achievement_key}", "achievement-edit",
+               shows=(world.achievement_name, world.payload("description")))
     admin.goto(base + "/admin/outbox", "outbox")
     admin.goto(base + "/admin/bulk", "bulk")
     admin.goto(base + "/admin/applications?q=" + quote(world.payload("search")), "queue-search")
@@ -349,8 +349,7 @@ def test_wallet_pages(people: dict[str, Person], world: World) -> None:
     base = world.wallet
     _sign_in(learner, base, world.learner, button="Log in", path="/login")
     names = (world.node_badge, *world.attacker_badges)
-    learner.goto(base + "/credentials", "list")
-    probe = learner.check("list", shows=names)
+    probe = learner.goto(base + "/credentials", "list", shows=(*names, world.payload("tag")[:100]))
     assert any(src.startswith("data:image/") for src in probe["images"]), "no data: image shown in the list"
     assert "Impersonation suspected" in probe["text"]  # The attacker badge claiming the registry's name.
 
@@ -359,8 +358,7 @@ def test_wallet_pages(people: dict[str, Person], world: World) -> None:
     assert len(ids) == len(names), ids
     data_images = 0
     for credential_id in ids:
-        learner.goto(f"{base}/credentials/{credential_id}", "badge")
-        probe = learner.check("badge")
+        probe = learner.goto(f"{base}/credentials/{credential_id}", "badge")
         data_images += sum(src.startswith("data:image/") for src in probe["images"])
         # Non-http(s) evidence is text, never a link; clicking it does nothing.
         for text in ("evidence-js-mixed-case", "evidence-data-html"):
@@ -380,10 +378,9 @@ def test_wallet_pages(people: dict[str, Person], world: World) -> None:
 
     # Reflected input: search words, tag and issuer filters.
     words = world.payload("search")
-    learner.goto(f"{base}/credentials?q={quote(words)}&tag={quote(words)}&issuer={quote(words)}", "search")
-    learner.check("search", shows=(words,))
-    learner.goto(f"{base}/shares/new?q={quote(words)}", "share-search")
-    learner.check("share-search", shows=(words,))
+    learner.goto(f"{base}/credentials?q={quote(words)}&tag={quote(words)}&issuer={quote(words)}", "search",
+                 shows=(words,))
+    learner.goto(f"{base}/shares/new?q={quote(words)}", "share-search", shows=(words,))
 
     # A share with a payload note, seen by the learner and by an employer (HTML and JSON).
     learner.goto(base + "/shares/new", "share-new")
@@ -392,18 +389,15 @@ def test_wallet_pages(people: dict[str, Person], world: World) -> None:
         boxes.nth(index).check()
     note = world.payload("note")[:180]
     learner.page.get_by_label("Note shown on the page (optional)").fill(note)
-    learner.submit("Create the link", "share-made")
-    learner.check("share-made", shows=(note,))
+    learner.submit("Create the link", "share-made", shows=(note,))
     share_url = learner.page.locator(".notice a.share-url").inner_text().strip()
-    learner.goto(base + "/shares", "shares")
-    learner.check("shares", shows=(note,))
-    employer.goto(share_url, "share-page")
-    probe = employer.check("share-page", shows=(note, *names))
+    learner.goto(base + "/shares", "shares", shows=(note,))
+    probe = employer.goto(share_url, "share-page", shows=(note, *names))
     assert any(src.startswith("data:image/") for src in probe["images"])
     response = employer.page.goto(share_url + ".json")
     assert response is not None and response.ok and "json" in response.headers["content-type"]
     employer.check("share-json")
-    world_share[0] = share_url
+    world.share_url = share_url
 
     # Receive: a hostile offer link and a hostile file name come back inert in the error and the report.
     learner.goto(base + "/receive", "receive")
@@ -414,15 +408,11 @@ def test_wallet_pages(people: dict[str, Person], world: World) -> None:
     bad = Path(learner.shots) / '"><img src=x onerror=alert(1)>{{7*7}}.json'
     bad.write_text(json.dumps({"name": world.payload("file-content")}))
     learner.page.locator("input#files").set_input_files(str(bad))
-    learner.submit("Upload and add to my wallet", "upload-report")
     # Chromium sends the quote as %22; the rest of the name comes back as text.
-    learner.check("upload-report", shows=("><img src=x onerror=alert(1)>{{7*7}}.json",))
+    learner.submit("Upload and add to my wallet", "upload-report", shows=("><img src=x onerror=alert(1)>{{7*7}}.json",))
     learner.goto(base + "/account", "account")
     learner.goto(base + "/import", "import")
     assert len(learner.checked) + len(employer.checked) >= 15
-
-
-world_share: list[str] = [""]  # The share link test_wallet_pages made, for the verifier.
 
 
 def test_verifier_pages(people: dict[str, Person], world: World) -> None:
@@ -431,27 +421,27 @@ def test_verifier_pages(people: dict[str, Person], world: World) -> None:
     base = world.verifier
     employer.goto(base + "/", "index")
     employer.page.get_by_label("Credential, presentation (JSON) or JWT").fill(json.dumps(world.attacker_credential))
-    employer.submit("Check what I pasted", "pasted-report")
-    probe = employer.check("pasted-report", shows=(world.attacker_badges[0], world.payload("attacker-issuer"),
-                                                  world.payload("evidence-js")))
+    probe = employer.submit("Check what I pasted", "pasted-report",
+                            shows=(world.attacker_badges[0], world.payload("attacker-issuer"), world.payload("evidence-js")))
     assert not any("javascript" in href.lower() for href in probe["links"])
+    employer.page.get_by_text("evidence-js-mixed-case").first.click()  # Text, not a link: nothing happens.
+    employer.check("pasted-report-clicked")
 
     employer.goto(base + "/", "index-again")
     garbage = world.payload("pasted")
     employer.page.get_by_label("Credential, presentation (JSON) or JWT").fill(garbage)
     employer.submit("Check what I pasted", "pasted-garbage")
 
-    if world_share[0]:
+    if world.share_url:  # Made by test_wallet_pages (not there when this test runs alone).
         employer.goto(base + "/", "index-link")
-        employer.page.get_by_label("Share link", exact=True).fill(world_share[0])
-        employer.submit("Check the link", "link-report")
-        probe = employer.check("link-report", shows=(world.node_badge, *world.attacker_badges))
+        employer.page.get_by_label("Share link", exact=True).fill(world.share_url)
+        probe = employer.submit("Check the link", "link-report", shows=(world.node_badge, *world.attacker_badges))
         assert any(src.startswith("data:image/") for src in probe["images"]), "no data: image in the report"
         assert "impersonation suspected" in probe["text"].lower()
+        assert "remote address" in probe["text"]  # The http: badge image is named, never loaded.
 
     employer.goto(base + "/", "index-upload")
     upload = Path(employer.shots) / '"><svg onload=alert(1)>{{7*7}}.json'
     upload.write_text(json.dumps(world.attacker_credential))
     employer.page.get_by_label("Badge file").set_input_files(str(upload))
-    employer.submit("Check the file", "upload-report")
-    employer.check("upload-report", shows=(world.attacker_badges[0],))
+    employer.submit("Check the file", "upload-report", shows=(world.attacker_badges[0],))

@@ -102,6 +102,7 @@ class World:
     reviewer: tuple[str, str]
     learner: tuple[str, str]
     hits: list[str] = field(default_factory=list)
+    share_url: str | None = None         # the share link the wallet test makes, for the verifier test
 
     def payload(self, label: str) -> str:
         return payload(label, self.other)
@@ -150,10 +151,10 @@ def attacker_badges(attacker: Ed25519KeyPair, holder: str, other: str, organizat
     return [
         _attacker_badge(attacker, holder, other, name=payload("attacker-js-image", other),
                         issuer_name=payload("attacker-issuer", other), image="javascript:alert(10)",
-                        issuer_image=f"{other}/pwned/issuer-logo.png", evidence=evidence),
+                        issuer_image=f"https://{OTHER_HOST}/pwned/issuer-logo.png", evidence=evidence),
         _attacker_badge(attacker, holder, other, name=payload("attacker-remote-image", other),
                         issuer_name=payload("attacker-issuer", other), image=f"{other}/pwned/badge.png",
-                        issuer_image="javascript:alert(11)",
+                        issuer_image=f"{other}/pwned/issuer-logo.png",
                         evidence=[{"id": f"https://{OTHER_HOST}/pwned/https-evidence", "type": ["Evidence"],
                                    "name": "evidence-https-other"}]),
         # Claims the node's own organization name: the pages must say "impersonation suspected".
