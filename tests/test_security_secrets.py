@@ -27,6 +27,7 @@ import io
 import json
 import logging
 import re
+import traceback
 from typing import Any
 
 import aiohttp
@@ -289,3 +290,16 @@ def test_the_access_log_hides_capabilities_but_keeps_ids() -> None:
     assert redact_target(URL("/api/credentials/7442d0d0275f4e5398e45c231232cb7c")) == \
         "/api/credentials/7442d0d0275f4e5398e45c231232cb7c"
     assert redact_target(URL("/admin/achievements?created=1")) == "/admin/achievements?created=1"
+
+
+def test_a_wrong_key_passphrase_is_refused_without_echoing_either_passphrase(tmp_path: Any) -> None:
+    from issuer_node.node import open_node
+
+    init_node(tmp_path / "n", name="Riverside USD", url="https://riverside.example.org",
+              passphrase=Secret(KEY_PASSPHRASE.encode()))
+    wrong = "a wrong passphrase 3Vb#"
+    with pytest.raises(Exception) as refused:
+        open_node(IssuerConfig(data_dir=tmp_path / "n", passphrase=Secret(wrong.encode())))
+    text = f"{refused.value!s} {refused.value!r} " + "".join(traceback.format_exception(refused.value))
+    assert KEY_PASSPHRASE not in text and wrong not in text
+    assert "passphrase" in str(refused.value).lower()
