@@ -171,9 +171,9 @@ def _resolve_did_key_any_curve(url: str) -> VerificationMethod:
 
 def _lists(relationship: Any, url: str) -> bool:
     """True when a relationship lists ``url`` by reference, relative ``#fragment`` or embedded method."""
-    names = {url}
+    names = [url]  # a list, not a set: an item's "id" may be an (unhashable) object in a hostile document
     if "#" in url:
-        names.add("#" + url.split("#", 1)[1])
+        names.append("#" + url.split("#", 1)[1])
     items = relationship if isinstance(relationship, list) else [relationship]
     return any((isinstance(item, str) and item in names) or (isinstance(item, dict) and item.get("id") in names)
                for item in items)

@@ -70,7 +70,7 @@ def parse_rubric(value: Any, criteria: list[str]) -> list[dict[str, Any]]:
             raise InvalidRequest(f"rubric[{i}].criterion must name one of the {len(criteria)} criteria "
                                  "(by position from 0, or by its text)", field="rubric")
         score = item.get("score")
-        if score is not None and (isinstance(score, bool) or score not in _LEVEL_NAMES):
+        if score is not None and (isinstance(score, bool) or not isinstance(score, int) or score not in _LEVEL_NAMES):
             raise InvalidRequest(f"rubric[{i}].score is one of 0, 1, 2, 3 (or null)", field="rubric")
         note = item.get("note")
         if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):

@@ -20,11 +20,12 @@ types, as multipart where JSON is expected and the reverse.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import json
 import logging
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -323,3 +324,59 @@ def requests(documents: st.SearchStrategy[Any], *, wrap: Any) -> st.SearchStrate
         return Request(body, content_type, "multipart")
 
     return draw_request()
+
+
+# ---------------------------------------------------------------- signed hostile documents
+
+def _b64url(data: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def sign_or_keep(document: Any, sign: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
+    """``document`` signed by ``sign`` when it can be (a valid proof over hostile content reaches the checks
+    after the proof: dates, schema, status, the wallet's reading of what it stores), else as it is.
+
+    Signing is only the means to a valid proof here, so any refusal of the signer (an undefined term it will
+    not sign, a value it cannot canonicalize) leaves the document unsigned rather than failing the example.
+    """
+    if not isinstance(document, dict):
+        return document
+    try:
+        return sign(document)
+    except Exception:
+        return document
+
+
+@st.composite
+def resigned(draw: st.DrawFn, unsigned: dict[str, Any], sign: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
+    """A mutation of ``unsigned`` with a valid proof over it (when the signer accepts it)."""
+    return sign_or_keep(draw(mutated(unsigned, max_changes=3)), sign)
+
+
+@st.composite
+def compact_jwts(draw: st.DrawFn, header: dict[str, Any], payload: dict[str, Any],
+                 sign: Callable[[dict[str, Any], dict[str, Any]], str]) -> str:
+    """A compact JWS over a mutated header and payload: signed with the real key when the signer takes them,
+    else with a drawn signature (``alg: none``, another alg, a header that is not an object …); maybe damaged."""
+    new_header = draw(mutated(header, max_changes=2)) if draw(st.booleans()) else header
+    new_payload = draw(mutated(payload, max_changes=3))
+    token: str | None = None
+    if isinstance(new_header, dict) and isinstance(new_payload, dict) and draw(st.booleans()):
+        with contextlib.suppress(Exception):
+            token = sign(new_header, new_payload)
+    if token is None:
+        parts = [_b64url(json.dumps(part, allow_nan=True).encode("utf-8", "surrogatepass"))
+                 for part in (new_header, new_payload)]
+        token = ".".join([*parts, _b64url(draw(st.binary(max_size=80)))])
+    damage = draw(st.sampled_from(["none"] * 5 + ["truncate", "dots", "padding", "space"]))
+    if damage == "truncate":
+        token = token[: draw(st.integers(0, len(token)))]
+    elif damage == "dots":
+        token = token.replace(".", "..", 1)
+    elif damage == "padding":
+        token = token.replace(".", "==.", 1)
+    elif damage == "space":
+        token = " " + token + "\n"
+    return token

@@ -24,18 +24,21 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from evidence_harness import EvidenceNode, evidence_node, smtp  # noqa: F401
 from fuzz_support import (
     Answer,
     Background,
     ErrorLog,
     Request,
+    compact_jwts,
     encoded,
     get_json,
     multipart,
@@ -44,26 +47,35 @@ from fuzz_support import (
     problem_fault,
     raw_bytes,
     requests,
+    resigned,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from credentials.baking import bake_png, bake_svg
+from credentials.dataintegrity import add_proof
+from credentials.jws import sign_compact_jws
 from credentials.keys import generate_key_pair
+from credentials.loader import bundled_loader
+from credentials.ob3 import build_credential
+from credentials.statuslist import build_status_list_credential, new_status_list, status_entry
 from issuer_node.app import adopt_bound_url
 from issuer_node.app import create_app as create_issuer_app
 from issuer_node.config import IssuerConfig
 from issuer_node.provisioning import init_node
 from verifier_web.app import create_app as create_verifier_app
 from verifier_web.config import ServiceConfig
-from wallet.testing import bearer, issue_badge, running_wallet, sign_up, tiny_png
+from wallet.testing import bearer, running_wallet, sign_up, tiny_png
 from webbase.testing import serving
 
 pytestmark = pytest.mark.slow
 
 # Examples per entry point; SATCHEL_FUZZ_EXAMPLES=N runs N each (a longer hunt by hand, never in CI).
-FUZZ_EXAMPLES = dict.fromkeys(("cli", "wallet", "verifier", "issuer"), int(os.environ.get("SATCHEL_FUZZ_EXAMPLES", "200")))
+FUZZ_EXAMPLES = dict.fromkeys(("cli", "wallet", "verifier", "issuer"), int(os.environ.get("SATCHEL_FUZZ_EXAMPLES", "150")))
 TIMES: dict[str, float] = {}
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+LIST_ID = "https://lakeside.example/status/1"
+REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "realworld"
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"><rect width="2" height="2"/></svg>'
 
 
@@ -72,6 +84,86 @@ def _settings(entry_point: str) -> settings:
     return settings(max_examples=FUZZ_EXAMPLES[entry_point], deadline=None, database=None,
                     derandomize=not os.environ.get("SATCHEL_FUZZ_RANDOM"),
                     print_blob=True, suppress_health_check=list(HealthCheck))
+
+
+@dataclass
+class Documents:
+    """Valid documents the mutations start from, and signers that put a valid proof over a mutated one."""
+
+    credential: dict[str, Any]  # signed by the district, addressed to the wallet account
+    presentation: dict[str, Any]
+    unsigned: dict[str, Any]
+    unsigned_presentation: dict[str, Any]
+    sign: Callable[[dict[str, Any]], dict[str, Any]]
+    sign_presentation: Callable[[dict[str, Any]], dict[str, Any]]
+    jwt_header: dict[str, Any]
+    jwt_payload: dict[str, Any]
+    sign_jwt: Callable[[dict[str, Any], dict[str, Any]], str]
+    status_list: dict[str, Any]  # unsigned; the credential with status points at its bit 7
+    with_status: dict[str, Any]
+    realworld: list[tuple[dict[str, Any], dict[str, Any] | None]]  # published credentials and their key documents
+
+
+def _documents(holder_did: str) -> Documents:
+    district = generate_key_pair()
+    start = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    unsigned = build_credential(
+        issuer={"id": district.did, "name": "Lakeside District", "url": "https://lakeside.example"},
+        achievement={"id": "https://lakeside.example/achievements/padlet", "name": "Padlet",
+                     "description": "Runs a class discussion.", "criteria": {"narrative": "Two boards."},
+                     "image": {"id": "https://lakeside.example/img/padlet.png", "type": "Image"}, "tags": ["edtech"]},
+        recipient_did=holder_did, credential_id="urn:uuid:3f0b7a52-8f0e-4a43-9d6c-0d7d2b1c5e41", valid_from=start,
+        evidence=[{"id": "https://lakeside.example/evidence/1", "type": ["Evidence"], "narrative": "Two boards."}])
+    unsigned["credentialStatus"] = status_entry(list_credential_id=LIST_ID, index=7, purpose="revocation")
+
+    def sign(document: dict[str, Any]) -> dict[str, Any]:
+        return add_proof(document, signer=district, loader=bundled_loader(), created=start)
+
+    def sign_presentation(document: dict[str, Any]) -> dict[str, Any]:
+        return add_proof(document, signer=district, loader=bundled_loader(), created=start,
+                         purpose="authentication", challenge="c-1", domain="https://hr.example")
+
+    def sign_jwt(header: dict[str, Any], payload: dict[str, Any]) -> str:
+        return sign_compact_jws(header, payload, signer=district)
+
+    credential = sign(unsigned)
+    unsigned_presentation = {"@context": [VC_V2], "id": "urn:uuid:6e5d4c3b-2a19-4f8e-8d7c-6b5a49382716",
+                             "type": ["VerifiablePresentation"], "holder": district.did,
+                             "verifiableCredential": [credential]}
+    plain = {key: value for key, value in unsigned.items() if key != "credentialStatus"}
+    lists = build_status_list_credential(list_id=LIST_ID, issuer=district.did, purpose="revocation",
+                                         bits=new_status_list(), valid_from=start)
+    realworld: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    if REALWORLD.is_dir():  # ../shared/reference (DESIGN.md §6); the fuzzing runs without it too
+        for path in sorted(REALWORLD.glob("[0-9]*.json")):
+            if path.name.endswith((".did.json", ".controller.json")):
+                continue
+            keys = [path.with_name(path.stem + suffix) for suffix in (".did.json", ".controller.json")]
+            key_document = next((json.loads(k.read_text()) for k in keys if k.exists()), None)
+            realworld.append((json.loads(path.read_text()), key_document))
+    return Documents(
+        credential=credential, presentation=sign_presentation(unsigned_presentation), unsigned=unsigned,
+        unsigned_presentation=unsigned_presentation, sign=sign, sign_presentation=sign_presentation,
+        jwt_header={"typ": "JWT"},
+        jwt_payload={"iss": district.did, "sub": holder_did, "jti": unsigned["id"], "nbf": int(start.timestamp()),
+                     "vc": plain},
+        sign_jwt=sign_jwt, status_list=lists, with_status=credential, realworld=realworld)
+
+
+def hostile_documents(docs: Documents, *, realworld: bool = True) -> st.SearchStrategy[Any]:
+    """Broken signatures, valid signatures over hostile content, VC-JWTs (bare and enveloped), published ones."""
+    jwts = compact_jwts(docs.jwt_header, docs.jwt_payload, docs.sign_jwt)
+    choices = [
+        st.sampled_from([docs.credential, docs.presentation]).flatmap(mutated),
+        resigned(docs.unsigned, docs.sign),
+        resigned(docs.unsigned_presentation, docs.sign_presentation),
+        jwts,
+        jwts.map(lambda token: {"@context": [VC_V2], "type": "EnvelopedVerifiableCredential",
+                                "id": "data:application/vc+jwt," + token}),
+    ]
+    if realworld and docs.realworld:
+        choices.append(st.sampled_from([document for document, _ in docs.realworld]).flatmap(mutated))
+    return st.one_of(choices)
 
 
 @dataclass
@@ -86,8 +178,7 @@ class Servers:
     issuer: str
     issuer_token: str
     issuer_did: str
-    credential: dict[str, Any]
-    presentation: dict[str, Any]
+    docs: Documents
     short_form: dict[str, Any]
     template: dict[str, Any]
 
@@ -134,9 +225,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             content_type="application/json", headers=auth)
         assert answer.status == 201, answer.body[:300]
         achievement = answer.json()["id"]
-        district = generate_key_pair()
-        credential = issue_badge(district, did=account["did"], issuer_name="Lakeside District")
         holder_did = account["did"]
+        docs = _documents(holder_did)
         short_form = {"achievement": achievement, "recipient": {"did": holder_did, "name": "Ann Lee"},
                       "narrative": "Ran two discussions", "evidence": ["https://evidence.example/1"],
                       "validUntil": "2099-01-01T00:00:00Z"}
@@ -150,11 +240,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
                       content_type="application/json", headers=auth)
         assert answer.status == 201, answer.body[:300]
         issuer_did = answer.json()["verifiableCredential"]["issuer"]["id"]
-        from verifier_service_support import present
-
-        presentation = present(district, [credential], challenge="c-1", domain="https://hr.example")
         found = Servers(background, log, wallet.url, wallet_token, verifier, issuer, issuer_token, issuer_did,
-                        credential, presentation, short_form, template)
+                        docs, short_form, template)
         found.clean("setup")
         yield found
     finally:
@@ -198,12 +285,47 @@ def _run_cli(args: list[str], stdin: bytes = b"") -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def _cli_documents(servers: Servers) -> st.SearchStrategy[bytes]:
-    png, svg = bake_png(tiny_png(), servers.credential), bake_svg(SVG, servers.credential).encode()
-    documents = st.sampled_from([servers.credential, servers.presentation]).flatmap(mutated)
-    images = st.tuples(st.sampled_from([png, svg]), st.integers(0, 10_000), st.binary(max_size=8)).map(
+def _baked(docs: Documents) -> st.SearchStrategy[bytes]:
+    """A baked PNG or SVG of the credential, cut or overwritten somewhere."""
+    png, svg = bake_png(tiny_png(), docs.credential), bake_svg(SVG, docs.credential).encode()
+    return st.tuples(st.sampled_from([png, svg]), st.integers(0, 10_000), st.binary(max_size=8)).map(
         lambda t: t[0][: t[1] % len(t[0])] + t[2] + t[0][t[1] % len(t[0]) + len(t[2]):])
-    return documents.flatmap(encoded) | raw_bytes() | images
+
+
+def _as_bytes(value: Any) -> st.SearchStrategy[bytes]:
+    """A document as a file's bytes: a token as it is, JSON through ``encoded`` (maybe damaged)."""
+    return st.just(value.encode("utf-8", "surrogatepass")) if isinstance(value, str) else encoded(value)
+
+
+@dataclass(frozen=True)
+class CliCase:
+    """One drawn command: the input's bytes and the files its options name (a key document, a status list)."""
+
+    data: bytes
+    files: tuple[tuple[str, bytes], ...]
+
+
+@st.composite
+def _cli_cases(draw: st.DrawFn, docs: Documents) -> CliCase:
+    files: list[tuple[str, bytes]] = []
+    kind = draw(st.sampled_from(["hostile"] * 5 + ["published", "bytes", "baked", "status"]))
+    if kind == "published" and docs.realworld:
+        document, key_document = draw(st.sampled_from(docs.realworld))
+        data = draw(mutated(document).flatmap(encoded))
+        if key_document is not None:
+            key = key_document if draw(st.booleans()) else draw(mutated(key_document))
+            files.append(("--did-document", draw(encoded(key))))
+    elif kind == "bytes":
+        data = draw(raw_bytes())
+    elif kind == "baked":
+        data = draw(_baked(docs))
+    elif kind == "status":
+        # The credential whose bit 7 the list holds, with a list that is mutated and (mostly) validly re-signed.
+        data = json.dumps(docs.with_status).encode()
+        files.append(("--status-list", draw(resigned(docs.status_list, docs.sign).flatmap(encoded))))
+    else:
+        data = draw(hostile_documents(docs, realworld=False).flatmap(_as_bytes))
+    return CliCase(data, tuple(files))
 
 
 def test_satchel_verify_never_raises_and_answers_with_a_report_or_an_error_line(servers: Servers,
@@ -212,14 +334,18 @@ def test_satchel_verify_never_raises_and_answers_with_a_report_or_an_error_line(
     started = time.perf_counter()
 
     @_settings("cli")
-    @given(data=_cli_documents(servers), stdin=st.booleans(), as_json=st.booleans(),
+    @given(case=_cli_cases(servers.docs), stdin=st.booleans(), as_json=st.booleans(),
            extra=st.sampled_from([[], ["--challenge", "c-1", "--domain", "https://hr.example"], ["--require-status"],
                                   ["--at", "2026-06-01T00:00:00Z"]]))
-    def check(data: bytes, stdin: bool, as_json: bool, extra: list[str]) -> None:
-        path.write_bytes(data)
-        args = ["verify", *(["--json"] if as_json else []), *extra, "-" if stdin else str(path)]
-        code, out, err = _run_cli(args, stdin=data)
-        where = f"satchel {' '.join(args)} < {data[:120]!r}"
+    def check(case: CliCase, stdin: bool, as_json: bool, extra: list[str]) -> None:
+        path.write_bytes(case.data)
+        options: list[str] = []
+        for number, (option, content) in enumerate(case.files):
+            (tmp_path / f"option{number}").write_bytes(content)
+            options += [option, str(tmp_path / f"option{number}")]
+        args = ["verify", *(["--json"] if as_json else []), *extra, *options, "-" if stdin else str(path)]
+        code, out, err = _run_cli(args, stdin=case.data)
+        where = f"satchel {' '.join(args)} < {case.data[:120]!r}"
         assert "Traceback" not in err + out, where
         assert code in (0, 1, 2), (where, code, err[-300:])
         if code == 2 or (code == 1 and not out):
@@ -242,18 +368,15 @@ def test_satchel_verify_never_raises_and_answers_with_a_report_or_an_error_line(
 # ---------------------------------------------------------------- wallet POST /api/credentials
 
 def _wallet_requests(servers: Servers) -> st.SearchStrategy[Request]:
-    documents = st.sampled_from([servers.credential, servers.presentation]).flatmap(mutated)
+    documents = hostile_documents(servers.docs)
     as_json = requests(documents, wrap=lambda document: {"credential": document})
-    png, svg = bake_png(tiny_png(), servers.credential), bake_svg(SVG, servers.credential).encode()
 
     @st.composite
     def upload(draw: st.DrawFn) -> Request:
         files = draw(st.lists(st.tuples(
             st.sampled_from(["file", "files", "", "x\u0000"]),
             st.sampled_from(["badge.png", "badge.svg", "vc.json", "", None, "../../x", "\u202e.json"]),
-            st.one_of(documents.flatmap(encoded), raw_bytes(), st.sampled_from([png, svg]),
-                      st.tuples(st.sampled_from([png, svg]), st.integers(0, 5_000)).map(
-                          lambda t: t[0][: t[1] % len(t[0])]))), min_size=0, max_size=4))
+            st.one_of(documents.flatmap(_as_bytes), raw_bytes(), _baked(servers.docs))), min_size=0, max_size=4))
         body, content_type = multipart(files)
         if draw(st.integers(0, 9)) == 0:
             body = body[: draw(st.integers(0, max(len(body) - 1, 0)))]
@@ -290,17 +413,19 @@ def test_wallet_import_never_fails_and_refuses_with_problems_or_reports(servers:
     # Only the valid credential (sent unchanged, or changed where no signature looks) can have been stored.
     held = _wallet_held(servers)
     assert {item["id"] for item in held} == added, held
-    assert all(item["issuer"]["id"] == servers.credential["issuer"]["id"] for item in held), held
+    assert all(item["issuer"]["id"] == servers.docs.credential["issuer"]["id"] for item in held), held
 
 
 # ---------------------------------------------------------------- verifier POST /credentials/verify
 
 def _verifier_requests(servers: Servers) -> st.SearchStrategy[tuple[str, Request]]:
-    credentials = requests(st.just(servers.credential).flatmap(mutated),
+    credentials = requests(hostile_documents(servers.docs),
                            wrap=lambda document: {"verifiableCredential": document})
     options = st.fixed_dictionaries({}, optional={"challenge": st.sampled_from(["c-1", "", "x" * 2000]),
                                                   "domain": st.sampled_from(["https://hr.example", ""])})
-    presentations = st.tuples(st.just(servers.presentation).flatmap(mutated), options | st.just(None)).map(
+    hostile = (st.just(servers.docs.presentation).flatmap(mutated)
+               | resigned(servers.docs.unsigned_presentation, servers.docs.sign_presentation))
+    presentations = st.tuples(hostile, options | st.just(None)).map(
         lambda pair: {"verifiablePresentation": pair[0], "options": pair[1]})
     return (st.tuples(st.just("/credentials/verify"), credentials)
             | st.tuples(st.just("/presentations/verify"), requests(presentations, wrap=lambda document: document)))
@@ -330,7 +455,7 @@ def test_verifier_service_never_fails_and_answers_with_problems_or_results(serve
 # ---------------------------------------------------------------- issuer POST /credentials/issue
 
 def _issuer_requests(servers: Servers) -> st.SearchStrategy[Request]:
-    documents = st.sampled_from([servers.short_form, servers.template, servers.credential]).flatmap(mutated)
+    documents = st.sampled_from([servers.short_form, servers.template, servers.docs.credential]).flatmap(mutated)
     options = st.just({}) | st.none() | st.sampled_from([[], "x", {"proofPurpose": "authentication"}])
     return requests(documents, wrap=lambda document: {"credential": document}) | requests(
         st.tuples(documents, options).map(lambda pair: {"credential": pair[0], "options": pair[1]}),
@@ -395,7 +520,7 @@ def test_a_multipart_body_aiohttp_cannot_split_is_400_malformed_multipart(server
 
 def test_an_integer_past_a_doubles_range_is_refused_by_every_entry_point(servers: Servers, tmp_path: Path) -> None:
     """Was an OverflowError out of verify() (JSON-LD reads it as an xsd:double): a 500 at both servers."""
-    text = json.dumps(servers.credential).replace('"name": "Fractions"', '"name": ' + "9" * 400, 1)
+    text = json.dumps(servers.docs.credential).replace('"name": "Padlet"', '"name": ' + "9" * 400, 1)
     assert '"name": 999' in text
     for url, envelope in ((servers.wallet + "/api/credentials", "credential"),
                           (servers.verifier + "/credentials/verify", "verifiableCredential")):
@@ -413,13 +538,55 @@ def test_an_integer_past_a_doubles_range_is_refused_by_every_entry_point(servers
 
 def test_a_proof_of_no_known_suite_is_not_verified_and_the_errors_say_why(servers: Servers) -> None:
     """Was ``"verified": false`` with ``"errors": []`` (the reason only among the warnings)."""
-    credential = json.loads(json.dumps(servers.credential))
+    credential = json.loads(json.dumps(servers.docs.credential))
     del credential["proof"]["cryptosuite"]
     answer = post(servers.verifier + "/credentials/verify", json.dumps({"verifiableCredential": credential}).encode(),
                   content_type="application/json")
     result = answer.json()
     assert answer.status == 200 and result["verified"] is False
     assert [(e["check"], e["code"]) for e in result["errors"]] == [("proof", "unknown_proof_type")]
+
+
+def test_a_status_entry_whose_type_is_an_object_is_a_report_not_a_crash(servers: Servers, tmp_path: Path) -> None:
+    """Was a TypeError (unhashable dict) out of verify(): a traceback from the command, a 500 from the servers."""
+    credential = json.loads(json.dumps(servers.docs.credential))
+    credential["credentialStatus"]["type"] = {}
+    (tmp_path / "vc.json").write_text(json.dumps(credential))
+    code, out, err = _run_cli(["verify", "--json", str(tmp_path / "vc.json")])
+    assert code == 1 and err == "", err
+    assert {(c["name"], c["status"]) for c in json.loads(out)["checks"]} >= {("proof", "failed"),
+                                                                            ("status", "not checked")}
+    answer = post(servers.verifier + "/credentials/verify", json.dumps({"verifiableCredential": credential}).encode(),
+                  content_type="application/json")
+    assert answer.status == 200 and answer.json()["verified"] is False
+    servers.clean("status type {}")
+
+
+def test_a_key_document_listing_an_object_as_an_id_is_a_report_not_a_crash(tmp_path: Path) -> None:
+    """Was a TypeError (unhashable dict) in the key resolver: a traceback from ``satchel verify --did-document``."""
+    credential_file, key_file = REALWORLD / "06-dcc-v2-rdfc-didweb-multikey.json", REALWORLD / (
+        "06-dcc-v2-rdfc-didweb-multikey.did.json")
+    if not key_file.exists():
+        pytest.skip("../shared/reference not found")
+    key_document = json.loads(key_file.read_text())
+    key_document["assertionMethod"] = [{"id": {}}]
+    (tmp_path / "did.json").write_text(json.dumps(key_document))
+    code, out, err = _run_cli(["verify", "--json", "--did-document", str(tmp_path / "did.json"), str(credential_file)])
+    assert code == 1 and err == "", err
+    proof = [c for c in json.loads(out)["checks"] if c["name"] == "proof"]
+    assert [(c["status"], c["code"]) for c in proof] == [("not checked", "method_not_authorized")], proof
+
+
+@pytest.mark.parametrize("score", [[], {}, [2], {"a": 2}])
+async def test_a_rubric_score_that_is_not_a_number_is_400_not_500(evidence_node: EvidenceNode, score: Any) -> None:
+    """Was a TypeError (``[] in dict``) behind the reviewer's decision route: a 500."""
+    achievement = await evidence_node.define()
+    _, created, _ = await evidence_node.apply(achievement["id"])
+    status, problem, content_type = await evidence_node.call(
+        "POST", f"/api/applications/{created['id']}/decision", token=evidence_node.reviewer_token,
+        json={"decision": "approve", "rubric": [{"criterion": 0, "score": score}]})
+    assert (status, content_type, problem["type"], problem["field"]) == (
+        400, "application/problem+json", "urn:satchel:problem:invalid_request", "rubric")
 
 
 def test_print_the_fuzzing_figures() -> None:

@@ -100,7 +100,7 @@ def _check_entry(entry: Any, credential: dict[str, Any], lists: list[dict[str, A
     if not isinstance(entry, dict):
         return _failed("status_entry_malformed", "a credentialStatus entry must be a JSON object")
     entry_types = as_list(entry.get("type"))
-    kind = next((t for t in entry_types if t in _LIST_TYPES), None)
+    kind = next((t for t in entry_types if isinstance(t, str) and t in _LIST_TYPES), None)  # {} is unhashable
     if kind is None:
         shown = ", ".join(str(t) for t in entry_types) or "(no type)"
         return _not_checked("status_type_unsupported",
