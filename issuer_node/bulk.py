@@ -7,9 +7,12 @@ each batch is one transaction holding the batch's credentials (through
 it) and the record of every row of the batch (``storage.bulk``). After a crash
 or a SIGKILL, a row therefore has both its credential and its record or
 neither, and the rerun starts at the first row without a record. Before a
-batch is issued its rows are looked up again inside the transaction (whose
-``BEGIN IMMEDIATE`` holds the write lock), so two runs of one file at once
-still issue each row once.
+batch is issued its rows are looked up again inside the transaction, which
+holds the job (``store.lock_bulk_job``: SQLite's ``BEGIN IMMEDIATE`` write lock,
+a PostgreSQL advisory lock), so two runs of one file at once, in any processes
+on one database, still issue each row once. The hold is the transaction's: a
+run that dies mid-batch loses its batch and its hold together, and the next
+run takes the job over at once (nothing to time out).
 
 Recipients: a row with a ``did`` is issued to the DID. A row with only an email
 is issued to the salted email identity (state ``issued``; the learner's wallet
@@ -109,6 +112,7 @@ def _run_batch(node: IssuerNode, job: BulkJob, batch: Sequence[BulkRow | RowErro
     """One transaction: the batch's credentials (or awards) and the record of each of its rows."""
     moment = datetime.now(timezone.utc)
     with node.store.atomic():
+        node.store.lock_bulk_job(job.id)  # One batch of this job at a time, whichever process runs it.
         numbers = [item.number if isinstance(item, BulkRow) else item.row for item in batch]
         settled = node.store.bulk_rows_settled(job.id, numbers)  # By a concurrent run of this file.
         outcomes: list[BulkRowOutcome] = []

@@ -5,7 +5,8 @@
 prints ``error: <detail>`` on standard error and exits 2 for bad usage, bad
 input or an unusable data directory, 1 when the node's state refuses the
 action (a retired achievement, an already revoked credential), 0 otherwise.
-Every command works while the node is serving (SQLite WAL).
+Every command works while the node is serving (SQLite WAL, or PostgreSQL with
+``--database postgresql://…``, which several serving processes may share).
 """
 
 from __future__ import annotations
@@ -40,7 +41,11 @@ def _guarded(run: Run) -> Run:
 
 
 def _data_dir(parser: argparse.ArgumentParser) -> None:
+    """``--data-dir`` (key, evidence files) and ``--database`` (where the register is): every command that opens a node."""
     parser.add_argument("--data-dir", metavar="DIR", required=True, type=Path, help="the node's data directory")
+    parser.add_argument("--database", metavar="URL",
+                        help="the node's database: a SQLite file path or sqlite:///PATH, or postgresql://USER@HOST:PORT/DB "
+                             "(several serving processes may share one PostgreSQL database); default DIR/issuer.db")
 
 
 def _passphrase(parser: argparse.ArgumentParser, why: str) -> None:
@@ -52,7 +57,7 @@ def _secret(args: argparse.Namespace) -> Secret | None:
 
 
 def _config(args: argparse.Namespace, **extra: Any) -> IssuerConfig:
-    return IssuerConfig(data_dir=args.data_dir, passphrase=_secret(args), **extra)
+    return IssuerConfig(data_dir=args.data_dir, passphrase=_secret(args), database=args.database, **extra)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -150,7 +155,7 @@ def run_init(args: argparse.Namespace) -> int:
     from .provisioning import init_node
 
     result = init_node(args.data_dir, name=args.name, url=args.url, public_url=args.public_url,
-                       passphrase=_secret(args))
+                       passphrase=_secret(args), database=args.database)
     print(result.did)
     print(result.admin_token)
     print("keep the admin token: it is shown only once", file=sys.stderr)

@@ -101,7 +101,8 @@ def run_bulk_command(args: argparse.Namespace) -> int:
     bulk = parse_bulk_csv(read_bulk_bytes(args.file))
     rows = len(bulk.rows) + len(bulk.read_errors)
     passphrase = read_passphrase_file(args.passphrase_file) if args.passphrase_file else None
-    node = open_node(IssuerConfig(data_dir=args.data_dir, passphrase=passphrase), need_key=not args.dry_run)
+    node = open_node(IssuerConfig(data_dir=args.data_dir, passphrase=passphrase, database=args.database),
+                     need_key=not args.dry_run)
     try:
         if args.dry_run:
             checked = dry_run(node, bulk, allow_duplicates=args.allow_duplicates)

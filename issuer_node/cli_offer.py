@@ -51,7 +51,7 @@ def run_offer(args: argparse.Namespace) -> int:
         if not _HTTP_URL.fullmatch(url):
             raise InvalidRequest(f"evidence URLs must be http(s) URLs, not {url[:80]!r}", field="evidence")
         evidence.append({"id": url, "type": ["Evidence"]})
-    node = open_node(IssuerConfig(data_dir=args.data_dir), need_key=False)
+    node = open_node(IssuerConfig(data_dir=args.data_dir, database=args.database), need_key=False)
     try:
         created = create_award(node.store, achievement_id=args.achievement, email=args.email, name=args.name,
                                narrative=args.narrative, evidence=evidence, tx_code=args.tx_code,

@@ -26,7 +26,9 @@ class IssuerConfig:
     ``public_url`` is the base of every URL the node publishes (achievement,
     credential and status list ids, offers); ``None`` means ``http://HOST:PORT``
     as actually bound. ``smtp`` is ``(host, port)`` or ``None`` (mail then stays
-    in the outbox). ``passphrase`` opens a sealed key file.
+    in the outbox). ``passphrase`` opens a sealed key file. ``database`` is the
+    ``--database`` value (a SQLite path or ``sqlite:///…``, or ``postgresql://…``);
+    ``None`` means the SQLite file in the data directory.
     """
 
     data_dir: Path
@@ -35,6 +37,7 @@ class IssuerConfig:
     port: int = DEFAULT_PORT
     smtp: tuple[str, int] | None = None
     passphrase: Secret | None = None
+    database: str | None = None
     # Cookies ignore ports: nodes sharing a host (``satchel demo`` runs two) need cookie names of their own.
     cookie_prefix: str = "satchel_issuer"
 

@@ -1,7 +1,8 @@
 """The data directory of one issuer node: its database, its signing key, its evidence files.
 
     DIR/
-      issuer.db        SQLite (WAL: issuer.db-wal, issuer.db-shm beside it)
+      issuer.db        SQLite (WAL: issuer.db-wal, issuer.db-shm beside it), unless
+                       ``--database`` names another file or a PostgreSQL database
       issuer.key       the node's Ed25519 key, mode 0600: Multikey JSON, or sealed
                        with the operator's passphrase (credentials.secretbox)
       evidence/        uploaded evidence files, named by content hash
@@ -21,6 +22,7 @@ from credentials.errors import CredentialError
 from credentials.keys import Ed25519KeyPair, key_pair_from_json
 from credentials.secretbox import MAGIC as SEALED_MAGIC
 from credentials.secretbox import Argon2Params, open_sealed, seal
+from webbase.dburl import DatabaseTarget, DatabaseUrlError, parse_database
 from webbase.secretfile import write_secret_file
 
 from .config import Secret
@@ -49,17 +51,29 @@ class DataDir:
     def evidence_dir(self) -> Path:
         return self.root / EVIDENCE_DIR
 
-    def is_initialized(self) -> bool:
-        return self.db_path.exists() and self.key_path.exists()
+    def database(self, value: str | None) -> DatabaseTarget:
+        """Where the node's database is: ``--database`` when given, else ``issuer.db`` here."""
+        if value is None:
+            return DatabaseTarget("sqlite", path=self.db_path)
+        try:
+            return parse_database(value)
+        except DatabaseUrlError as exc:
+            raise NodeSetupError(str(exc), code="bad_database") from None
 
-    def require_initialized(self) -> None:
-        if not self.is_initialized():
+    def is_initialized(self, database: DatabaseTarget | None = None) -> bool:
+        """The key is here, and the database exists (a PostgreSQL database is checked when it is opened)."""
+        target = database or self.database(None)
+        return self.key_path.exists() and (target.path is None or target.path.exists())
+
+    def require_initialized(self, database: DatabaseTarget | None = None) -> None:
+        if not self.is_initialized(database):
             raise NodeSetupError(f"{self.root} is not an issuer data directory (run 'satchel issuer init' first)",
                                  code="not_initialized")
 
-    def prepare_new(self) -> None:
+    def prepare_new(self, database: DatabaseTarget | None = None) -> None:
         """Create the directory (0700) for a new node; refuse one that already holds a node."""
-        if self.db_path.exists() or self.key_path.exists():
+        target = database or self.database(None)
+        if (target.path is not None and target.path.exists()) or self.db_path.exists() or self.key_path.exists():
             raise NodeSetupError(f"{self.root} already holds an issuer node; refusing to replace its key",
                                  code="already_initialized")
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -82,7 +96,8 @@ def key_is_sealed(layout: DataDir) -> bool:
 
 def load_node_key(layout: DataDir, *, passphrase: Secret | None) -> Ed25519KeyPair:
     """Open the node's key; a sealed key needs the right passphrase (``NodeSetupError`` otherwise)."""
-    layout.require_initialized()
+    if not layout.key_path.exists():
+        layout.require_initialized()  # Says what is missing.
     mode = stat.S_IMODE(os.stat(layout.key_path).st_mode)
     if mode & 0o077:
         raise NodeSetupError(f"{layout.key_path} is readable by other users (mode {mode:04o}); chmod 600 it",

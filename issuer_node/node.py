@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from credentials.keys import Ed25519KeyPair
 from credentials.loader import DocumentLoader, bundled_loader
+from webbase.dburl import DatabaseTarget
 
 from .config import DEFAULT_HOST, DEFAULT_PORT, IssuerConfig, normalize_public_url
 from .datadir import DataDir, load_node_key
@@ -58,18 +59,38 @@ class IssuerNode:
         self.store.close()
 
 
+def open_database(target: DatabaseTarget) -> IssuerStore:
+    """Open (and migrate) the store; a database that cannot be reached is a ``NodeSetupError``, not a traceback."""
+    if not target.is_postgres:
+        return open_store(target)
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    try:
+        return open_store(target)
+    except (psycopg.Error, PoolTimeout) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NodeSetupError(f"cannot open the database {target.describe()}: {detail}", code="database_unavailable") \
+            from None
+
+
 def open_node(config: IssuerConfig, *, need_key: bool = True) -> IssuerNode:
     """Open the node in ``config.data_dir``: the store (migrated), the key (unless not needed), the public URL.
 
-    The public URL is the configured one (remembered from now on), else the one
+    The database is ``config.database`` (``--database``), else ``issuer.db`` in
+    the data directory. The public URL is the configured one (remembered from now on), else the one
     configured earlier (``init --public-url``, ``serve --public-url``), else the
     URL the last ``serve`` was bound to, else ``http://HOST:PORT``.
     """
     layout = DataDir(config.data_dir)
-    layout.require_initialized()
+    target = layout.database(config.database)
+    layout.require_initialized(target)
     key = load_node_key(layout, passphrase=config.passphrase) if need_key else None
-    store = open_store(layout.db_path)
+    store = open_database(target)
     try:
+        if store.get_organization() is None and target.is_postgres:
+            raise NodeSetupError(f"{target.describe()} holds no issuer node (run 'satchel issuer init --database …' "
+                                 "first)", code="not_initialized")
         if config.public_url is not None:
             public_url = normalize_public_url(config.public_url)
             store.set_setting(PUBLIC_URL_SETTING, public_url)

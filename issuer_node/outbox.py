@@ -3,13 +3,21 @@
 Features never send mail themselves: they add a message to the ``outbox``
 table (``create_award`` does, in the same transaction as the award), which
 admins can always read. When the node is served with ``--smtp HOST:PORT``, one
-``OutboxSender`` per serving process sends each unsent message through
-``webbase.mail.Mailer`` and marks it sent; it wakes at once when a handler
+``OutboxSender`` per serving process sends the unsent messages through
+``webbase.mail.Mailer`` and marks them sent; it wakes at once when a handler
 calls ``wake_outbox(app)``, and every ``POLL_SECONDS`` otherwise, so messages
 queued by another process (``satchel issuer offer`` while the node serves)
-leave within seconds. A message the SMTP server refuses is retried on later
-rounds, up to ``MAX_ATTEMPTS`` times per process. Run one serving process per
-node when SMTP is on: two would each send what they find unsent.
+leave within seconds.
+
+Several serving processes on one database each run a sender: a sender first
+claims a few messages in one statement (``store.claim_outbox``: ``FOR UPDATE
+SKIP LOCKED`` on PostgreSQL, under the write lock on SQLite), so each message
+is sent by one process only. A message the SMTP server refuses is given back
+with its failed attempt counted in the row, and retried on a later round, at
+most ``MAX_ATTEMPTS`` times in all. A claim whose sender died before marking
+the message sent is taken over after ``CLAIM_TIMEOUT``: a message is sent at
+least once, and twice only when a process dies between the SMTP server's
+acceptance and the ``mark_sent`` that follows it.
 """
 
 from __future__ import annotations
@@ -17,8 +25,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -33,7 +44,13 @@ log = logging.getLogger("issuer_node.outbox")
 
 POLL_SECONDS = 2.0
 MAX_ATTEMPTS = 5
-BATCH = 1000
+CLAIM_BATCH = 20
+CLAIM_TIMEOUT = timedelta(minutes=10)  # Far longer than sending CLAIM_BATCH messages takes.
+
+
+def worker_name() -> str:
+    """Who claims: host, process and a random tag (a restarted process with the same pid is someone else)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class OutboxSender:
@@ -43,27 +60,31 @@ class OutboxSender:
         self.store = store
         self.mailer = mailer
         self.poll_seconds = poll_seconds
+        self.worker = worker_name()
         self._wake = asyncio.Event()
-        self._attempts: dict[int, int] = {}
 
     def wake(self) -> None:
         self._wake.set()
 
     async def drain(self) -> int:
-        """Send every unsent message (oldest first); returns how many left."""
+        """Claim and send unsent messages (oldest first) until none is left or a round sends nothing; returns how many left."""
         # Storage calls go to a worker thread: a write can wait for another process's lock (a bulk run).
         sent = 0
-        pending = [m for m in await asyncio.to_thread(self.store.list_outbox, limit=BATCH) if m.sent_at is None]
-        for message in sorted(pending, key=lambda m: m.id):
-            if self._attempts.get(message.id, 0) >= MAX_ATTEMPTS:
-                continue
-            if await self.mailer.send(message.to, message.subject, message.body):
-                await asyncio.to_thread(self.store.mark_sent, message.id, at=datetime.now(timezone.utc))
-                self._attempts.pop(message.id, None)
-                sent += 1
-            else:
-                self._attempts[message.id] = self._attempts.get(message.id, 0) + 1
-        return sent
+        while True:
+            now = datetime.now(timezone.utc)
+            claimed = await asyncio.to_thread(self.store.claim_outbox, self.worker, now=now,
+                                              stale_before=now - CLAIM_TIMEOUT, max_attempts=MAX_ATTEMPTS,
+                                              limit=CLAIM_BATCH)
+            round_sent = 0
+            for message in claimed:
+                if await self.mailer.send(message.to, message.subject, message.body):
+                    await asyncio.to_thread(self.store.mark_sent, message.id, at=datetime.now(timezone.utc))
+                    round_sent += 1
+                else:  # Given back, the attempt counted; tried again on a later round (by any process).
+                    await asyncio.to_thread(self.store.release_outbox, message.id, self.worker, failed=True)
+            sent += round_sent
+            if len(claimed) < CLAIM_BATCH or round_sent == 0:
+                return sent
 
     async def run(self) -> None:
         while True:

@@ -56,8 +56,10 @@ def ensure_sessions(app: web.Application) -> None:
     setup_sessions(app, SessionCodec(_session_secret(app)), secure=secure,
                    cookie_name=f"{prefix}_session" if prefix else SESSION_COOKIE,
                    presession_cookie_name=f"{prefix}_presession" if prefix else PRESESSION_COOKIE)
-    app[LOGIN_LIMITER] = RateLimiter(10, 300)
-    app[APPLY_LIMITER] = RateLimiter(20, 3600)
+    # On PostgreSQL the counts live in the database: one limit however many processes serve the node.
+    hits = app[NODE].store.shared_hit_store()
+    app[LOGIN_LIMITER] = RateLimiter(10, 300, store=hits, scope="issuer-login")
+    app[APPLY_LIMITER] = RateLimiter(20, 3600, store=hits, scope="issuer-apply")
 
 
 def session_user(request: web.Request) -> User | None:
