@@ -43,6 +43,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--allow-host", metavar="HOST", action="append", default=[],
                    help="fetch share links and did:web documents from this host (or HOST:PORT) even without "
                         "--online (repeatable)")
+    p.add_argument("--allow-network", metavar="CIDR", action="append", default=[],
+                   help="a private network share links and did:web documents may be fetched from (repeatable; by "
+                        "default only public addresses and loopback are reached)")
     p.add_argument("--rate-limit", metavar="N", type=int, default=600,
                    help="verifications (API calls and form posts) per client address per minute (default 600; 0: no limit)")
     p.set_defaults(run=run_serve)
@@ -53,6 +56,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from verifier_web.app import create_app
     from verifier_web.config import ServiceConfig
     from verifier_web.registries import read_registry
+    from webbase.netpolicy import parse_networks
     from webbase.runner import StartedSite, http_url, serve_forever
 
     if args.rate_limit < 0:
@@ -70,11 +74,16 @@ def run_serve(args: argparse.Namespace) -> int:
         sources.append(source)
     if args.public_url and not args.public_url.startswith(("http://", "https://")):
         raise UsageError(f"--public-url must be an http(s) URL, not {args.public_url!r}")
+    try:
+        networks = parse_networks(args.allow_network)
+    except ValueError as exc:
+        raise UsageError(f"--allow-network: {exc}") from None
     config = ServiceConfig(
         public_url=args.public_url.rstrip("/") if args.public_url else None,
         registry=TrustRegistry.merged(registries) if registries else None, registry_sources=tuple(sources),
         status_lists=tuple(read_json_object(path, what="status list credential") for path in args.status_list),
         verify_limit=args.rate_limit or None, online=args.online, allow_hosts=frozenset(host.strip().lower() for host in args.allow_host if host.strip()),
+        allowed_networks=networks,
     )
     app = create_app(config)
 

@@ -993,3 +993,65 @@ async def test_tokens_carry_128_random_bits_and_each_opens_only_its_own_door(
         assert await status_of("GET", f"{node.url}/applications/{theirs}?key={my_key}") == 404
         # A download token belongs to one credential.
         assert await status_of("GET", f"{node.url}/credentials/{keys[1]}/download.json?token={download}") >= 400
+
+
+# --- the operator's trusted networks for outgoing fetches ---------------------------------------------
+
+PRIVATE_OFFER = "openid-credential-offer://?credential_offer_uri=https%3A%2F%2F10.0.5.7%2Foffers%2Fabcdefghijklmnop"
+
+
+def test_serve_commands_take_allow_network_and_refuse_a_bad_one(tmp_path: Path, satchel: Any) -> None:
+    assert satchel("wallet", "init", "--data-dir", str(tmp_path / "w")).code == 0
+    refused = satchel("wallet", "serve", "--data-dir", str(tmp_path / "w"), "--port", "0",
+                      "--allow-network", "10.0.5.0/24", "--allow-network", "not-a-network")
+    assert refused.code == 2 and "not a network" in refused.err and "not-a-network" in refused.err
+    refused = satchel("verifier", "serve", "--port", "0", "--allow-network", "10.0.5.0/33")
+    assert refused.code == 2 and "--allow-network" in refused.err
+    for command in (("wallet", "serve"), ("verifier", "serve")):
+        assert "--allow-network CIDR" in satchel(*command, "--help").out
+
+
+async def test_the_wallet_reaches_a_private_network_only_when_the_operator_allows_it(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """By default an offer on 10.0.5.7 is refused by the address policy before any connection; with
+    ``--allow-network 10.0.5.0/24`` (the config the serve command builds) the wallet goes ahead and
+    connects, which is as far as the test's network guard lets anything go off loopback."""
+    from dataclasses import replace
+
+    from webbase.netpolicy import parse_networks
+
+    async with running_wallet(tmp_path / "w") as w, aiohttp.ClientSession() as http:
+        _, token = await sign_up(http, w.url, "ann@example.org")
+        async with http.post(f"{w.url}/api/credentials", json={"offer": PRIVATE_OFFER}, headers=bearer(token)) as r:
+            body = await r.json()
+            assert r.status in (400, 422, 502) and body["type"] == "urn:satchel:problem:oid4vci_address_refused", body
+        assert "10.0.5.7" not in "".join(str(record.exc_info) for record in caplog.records)
+        w.wallet.config = replace(w.wallet.config, allowed_networks=parse_networks(["10.0.5.0/24", "fd00:5::/64"]))
+        caplog.clear()
+        async with http.post(f"{w.url}/api/credentials", json={"offer": PRIVATE_OFFER}, headers=bearer(token)) as r:
+            body = await r.json()
+            assert body["type"] != "urn:satchel:problem:oid4vci_address_refused", body
+        attempts = [str(record.exc_info[1]) for record in caplog.records if record.exc_info]
+        assert any("('10.0.5.7', 443)" in attempt for attempt in attempts), attempts  # the guard saw it connect
+
+
+async def test_the_verifier_reaches_a_private_network_only_when_the_operator_allows_it(
+        caplog: pytest.LogCaptureFixture) -> None:
+    from webbase.netpolicy import parse_networks
+
+    for allowed in ((), parse_networks(["10.0.5.0/24"])):
+        caplog.clear()
+        async with serving(create_verifier_app(ServiceConfig(online=True, allowed_networks=allowed))) as url:
+            visitor = Browser(url)
+            try:
+                answer = await visitor.send(Post("/verify/link", [("link", "https://10.0.5.7/s/abcdefghijklmnopqrstuv")]),
+                                            await visitor.token("/"), accept="text/html")
+            finally:
+                await visitor.close()
+        attempts = [str(record.exc_info[1]) for record in caplog.records if record.exc_info]
+        connected = any("('10.0.5.7', 443)" in attempt for attempt in attempts)
+        if not allowed:
+            assert answer.status == 502 and "10.0.5.7 is a private or reserved address" in answer.text, answer.text
+            assert not connected
+        else:
+            assert connected, attempts

@@ -39,7 +39,8 @@ def _client_context(config: ServiceConfig) -> Callable[[web.Application], AsyncI
         """One HTTP client for the app's fetches, opened only when the service may fetch at all."""
         if config.may_fetch:
             # Guarded (webbase.netpolicy): a share link never reaches a private or link-local address.
-            connector = guarded_connector(ssl=config.tls if config.tls is not None else True, limit=20)
+            connector = guarded_connector(config.address_policy, ssl=config.tls if config.tls is not None else True,
+                                          limit=20)
             async with aiohttp.ClientSession(connector=connector) as session:
                 app[CLIENT] = session
                 yield

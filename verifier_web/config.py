@@ -15,6 +15,7 @@ import aiohttp
 from aiohttp import web
 
 from verifier.registry import TrustRegistry
+from webbase.netpolicy import AddressPolicy, IPNetwork
 
 ONE_MIB = 1024 * 1024
 
@@ -50,6 +51,9 @@ class ServiceConfig:
     session_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     # Verifications (API calls and form posts) per client address per minute; None: no limit.
     verify_limit: int | None = None
+    # Private networks the operator trusts for fetches (``--allow-network``); by default only public
+    # addresses and loopback are reached (webbase.netpolicy).
+    allowed_networks: tuple[IPNetwork, ...] = ()
     # The certificate policy for outgoing https fetches (share links, did:web); None: the system's.
     tls: ssl.SSLContext | None = field(default=None, compare=False)
 
@@ -57,6 +61,10 @@ class ServiceConfig:
     def may_fetch(self) -> bool:
         """Whether this service may fetch anything at all."""
         return self.online or bool(self.allow_hosts)
+
+    @property
+    def address_policy(self) -> AddressPolicy:
+        return AddressPolicy(allowed_networks=self.allowed_networks)
 
     @property
     def secure_cookies(self) -> bool:

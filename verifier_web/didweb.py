@@ -72,7 +72,8 @@ async def resolver_for(document: dict[str, Any] | str, config: ServiceConfig,
     for did in wanted:
         try:
             data = await fetch_limited(did_web_url(did), timeout=config.fetch_timeout, max_bytes=MAX_DOCUMENT_BYTES,
-                                       allowed_schemes=("https",), accept=ACCEPT, session=session)
+                                       allowed_schemes=("https",), accept=ACCEPT, session=session,
+                                       policy=config.address_policy)
             fetched = parse_json(data)
         except (FetchError, JsonInputError, DidWebError):
             continue

@@ -60,4 +60,4 @@ async def fetch_share(decision: LinkDecision, config: ServiceConfig, *,
     if not decision.allowed:
         raise ValueError("fetch_share needs an allowed link")
     return await fetch_limited(decision.url, timeout=config.fetch_timeout, max_bytes=config.fetch_max_bytes,
-                               accept="application/json", session=session)
+                               accept="application/json", session=session, policy=config.address_policy)

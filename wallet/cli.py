@@ -12,10 +12,12 @@ import asyncio
 import getpass
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from webbase.dburl import DatabaseTarget, DatabaseUrlError, parse_database
 from webbase.mail import Mailer, parse_smtp
+from webbase.netpolicy import parse_networks
 from webbase.runner import StartedSite, http_url, serve_forever
 from webbase.secretfile import write_secret_file
 
@@ -48,6 +50,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     serve.add_argument("--public-url", metavar="URL", help="overrides the one given to init")
     serve.add_argument("--smtp", metavar="HOST:PORT", help="send confirmation mail through this SMTP server "
                                                            "(otherwise it goes to the outbox table)")
+    serve.add_argument("--allow-network", metavar="CIDR", action="append", default=[],
+                       help="a private network offers and status lists may be fetched from (repeatable; by default "
+                            "only public addresses and loopback are reached)")
     _add_database_option(serve)
     serve.set_defaults(run=run_serve)
 
@@ -112,6 +117,7 @@ def run_serve(args: argparse.Namespace) -> int:
         config = load_config(args.data_dir, public_url=args.public_url, smtp=smtp,
                              default_public_url=http_url(args.host, args.port or DEFAULT_PORT),
                              database=_database(args))
+        config = replace(config, allowed_networks=parse_networks(args.allow_network))
     except (WalletError, ValueError, DatabaseUrlError) as exc:
         return _fail(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

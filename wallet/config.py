@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from webbase.dburl import DatabaseTarget
+from webbase.netpolicy import AddressPolicy, IPNetwork
 from webbase.secretfile import write_secret_file
 
 from .errors import Refused
@@ -50,6 +51,13 @@ class WalletConfig:
     # Issuers reached over plain http besides loopback (OpenID4VCI asks for https; see oid4vci_client).
     http_issuer_hosts: tuple[str, ...] = ()
     database: DatabaseTarget | None = None  # None: DIR/wallet.db
+    # Private networks the operator trusts for offers and status lists (``serve --allow-network``); by
+    # default fetches reach public addresses and loopback only (webbase.netpolicy).
+    allowed_networks: tuple[IPNetwork, ...] = ()
+
+    @property
+    def address_policy(self) -> AddressPolicy:
+        return AddressPolicy(allowed_networks=self.allowed_networks)
 
     @property
     def db_path(self) -> Path:

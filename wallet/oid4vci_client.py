@@ -43,7 +43,7 @@ from credentials.errors import JsonInputError
 from credentials.jws import OPENID4VCI_PROOF_TYPE, sign_compact_jws
 from credentials.keys import Signer
 from credentials.strictjson import parse_json
-from webbase.netpolicy import AddressRefused, check_literal_host
+from webbase.netpolicy import DEFAULT_POLICY, AddressPolicy, AddressRefused, check_literal_host
 
 from .errors import WalletError
 
@@ -109,6 +109,7 @@ class IssuerHttp:
     session: aiohttp.ClientSession
     timeout: float = DEFAULT_TIMEOUT
     allow_http_hosts: frozenset[str] = field(default_factory=frozenset)
+    policy: AddressPolicy = DEFAULT_POLICY  # the same policy as the session's resolver
 
     def check_url(self, url: str, what: str) -> URL:
         try:
@@ -119,7 +120,7 @@ class IssuerHttp:
         if parsed.scheme in ("http", "https") and host:
             try:
                 # An IP literal never reaches the session's resolver, so its address is judged here.
-                check_literal_host(host)
+                check_literal_host(host, self.policy)
             except AddressRefused as exc:
                 raise OfferRefused(f"the {what}: {exc}", code="oid4vci_address_refused") from None
         if parsed.scheme == "https" and host:
@@ -308,9 +309,10 @@ def key_proof(signer: Signer, *, audience: str, nonce: str | None, issued_at: in
 
 async def redeem_offer(offer_url: str, *, tx_code: str | None, signer: Signer, issued_at: int,
                        session: aiohttp.ClientSession, allow_http_hosts: Sequence[str] = (),
-                       timeout: float = DEFAULT_TIMEOUT) -> Received:
+                       timeout: float = DEFAULT_TIMEOUT, policy: AddressPolicy = DEFAULT_POLICY) -> Received:
     """Run the pre-authorized code flow for ``offer_url`` and return the credentials, bound to ``signer``'s DID."""
-    http = IssuerHttp(session, timeout=timeout, allow_http_hosts=frozenset(h.lower() for h in allow_http_hosts))
+    http = IssuerHttp(session, timeout=timeout, allow_http_hosts=frozenset(h.lower() for h in allow_http_hosts),
+                      policy=policy)
     uri, inline = parse_offer_url(offer_url)
     offer_json = inline if inline is not None else await http.get_json(uri or "", what="credential offer")
     offer = read_offer(offer_json)

@@ -27,10 +27,11 @@ async def offer_items(wallet: Wallet, account: AccountRecord, body: Mapping[str,
     offer_url, tx_code = offer_request(body)
     signer = holder_key(wallet, account)
     # Guarded: the offer's URLs are the sender's choice, so no private or link-local address (SSRF).
-    async with guarded_session() as session:
+    policy = wallet.config.address_policy
+    async with guarded_session(policy) as session:
         received = await redeem_offer(offer_url, tx_code=tx_code, signer=signer,
                                       issued_at=int(wallet.now().timestamp()), session=session,
-                                      allow_http_hosts=wallet.config.http_issuer_hosts)
+                                      allow_http_hosts=wallet.config.http_issuer_hosts, policy=policy)
     items: list[Item] = []
     for credential in received.credentials:
         items += from_value(describe(received), credential)

@@ -55,8 +55,12 @@ class RefreshReport:
     shares_rebuilt: list[str] = field(default_factory=list)
 
 
-async def _default_fetch(url: str) -> bytes:
-    return await fetch_limited(url, timeout=FETCH_TIMEOUT, max_bytes=MAX_LIST_BYTES)
+def _default_fetch(wallet: Wallet) -> Fetcher:
+    async def fetch(url: str) -> bytes:
+        return await fetch_limited(url, timeout=FETCH_TIMEOUT, max_bytes=MAX_LIST_BYTES,
+                                   policy=wallet.config.address_policy)
+
+    return fetch
 
 
 def check_list(document: Any, *, url: str, now: datetime, issuers: Collection[str] | None = None) -> str | None:
@@ -93,7 +97,7 @@ async def refresh_status(wallet: Wallet, *, fetch: Fetcher | None = None) -> Ref
     """
     with wallet.store.job_claims() as claims:
         urls = [url for url in wallet.store.status_urls_in_use() if claims.claim(f"wallet.status-list:{url}")]
-        return await _refresh_lists(wallet, urls, fetch or _default_fetch)
+        return await _refresh_lists(wallet, urls, fetch or _default_fetch(wallet))
 
 
 async def _refresh_lists(wallet: Wallet, urls: list[str], fetch: Fetcher) -> RefreshReport:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,17 @@ class AddressPolicy:
     allow_loopback: bool = True
     allow_private: bool = False
     allowed_networks: tuple[IPNetwork, ...] = ()
+
+
+def parse_networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:
+    """The networks an operator trusts (``--allow-network 10.0.5.0/24``, repeated); ValueError names a bad one."""
+    networks = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"not a network (CIDR, e.g. 10.0.5.0/24 or fd00:5::/64): {value[:80]!r}") from None
+    return tuple(networks)
 
 
 DEFAULT_POLICY = AddressPolicy()
