@@ -419,7 +419,7 @@ def test_verifier_pages(people: dict[str, Person], world: World) -> None:
     """The verifier's page: a pasted attacker credential, pasted garbage, a share link, an uploaded file."""
     employer = people["verifier-user"]
     base = world.verifier
-    employer.goto(base + "/", "index")
+    employer.goto(base + "/", "index", shows=(world.payload("registry-label"),))  # The operator's registry label.
     employer.page.get_by_label("Credential, presentation (JSON) or JWT").fill(json.dumps(world.attacker_credential))
     probe = employer.submit("Check what I pasted", "pasted-report",
                             shows=(world.attacker_badges[0], world.payload("attacker-issuer"), world.payload("evidence-js")))
