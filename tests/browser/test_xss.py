@@ -37,7 +37,8 @@ from browser.xss_world import World, WorldThread
 
 pytestmark = pytest.mark.slow
 
-# Everything planted or typed; checked against the page's text where it is shown.
+# What the page holds after it loaded: anything a payload could have turned into markup, every URL it uses,
+# and its text (``textContent``: an escaped payload reads literally there, a parsed one does not).
 DOM_PROBE = """() => {
   const handlers = [];
   for (const el of document.querySelectorAll('*')) {
@@ -250,6 +251,7 @@ def world(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
 
 @pytest.fixture
 def people(browser: Any, world: World, tmp_path: Path) -> Iterator[dict[str, Person]]:
+    """``people["name"]`` is that person's own browser context, made on first use and closed after the test."""
     made: dict[str, Person] = {}
 
     class Factory(dict[str, Person]):
