@@ -1,4 +1,4 @@
-"""The applications table family on a real SQLite file: rounds, decisions, who may read a file."""
+"""The applications table family on a real SQLite file and a real PostgreSQL database: rounds, decisions, files."""
 
 from __future__ import annotations
 
@@ -18,11 +18,13 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 FILE = EvidenceFile(digest="a" * 64, filename="plan.pdf", media_type="application/pdf", size=10)
 
 
-@pytest.fixture
-def node(tmp_path: Path) -> Iterator[IssuerNode]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def node(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[IssuerNode]:
+    """A node on each backend (PostgreSQL: the throwaway cluster of tests/pgserver.py)."""
+    database = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
     init_node(tmp_path / "node", name="Riverside USD", url="https://riverside.example.org",
-              public_url="https://badges.example.org")
-    opened = open_node(IssuerConfig(data_dir=tmp_path / "node"))
+              public_url="https://badges.example.org", database=database)
+    opened = open_node(IssuerConfig(data_dir=tmp_path / "node", database=database))
     yield opened
     opened.close()
 

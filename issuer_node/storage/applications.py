@@ -161,7 +161,7 @@ class SqlApplicationStore(SqlAccess):
     def add_application(self, *, id: str, achievement_key: str, name: str, email: str, key_hash: str,
                         narrative: str | None, evidence_urls: Sequence[str], files: Sequence[EvidenceFile],
                         at: datetime) -> None:
-        with self.atomic():
+        with self._write():
             self._run(
                 "INSERT INTO applications (id, achievement_key, name, email, key_hash, status, created, updated) "
                 "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)", (id, achievement_key, name, email, key_hash, _ts(at), _ts(at)))
@@ -169,7 +169,7 @@ class SqlApplicationStore(SqlAccess):
 
     def add_submission(self, application_id: str, *, narrative: str | None, evidence_urls: Sequence[str],
                        files: Sequence[EvidenceFile], at: datetime) -> int | None:
-        with self.atomic():
+        with self._write():
             changed = self._run("UPDATE applications SET status = 'pending', updated = ? "
                                 "WHERE id = ? AND status = 'resubmit'", (_ts(at), application_id))
             if changed != 1:
@@ -229,7 +229,7 @@ class SqlApplicationStore(SqlAccess):
 
     def add_decision(self, application_id: str, *, round: int, decision: DecisionKind, feedback: str | None,
                      rubric: Sequence[dict[str, Any]], reviewer_id: int | None, at: datetime) -> bool:
-        with self.atomic():
+        with self._write():
             changed = self._run(
                 "UPDATE applications SET status = ?, updated = ? WHERE id = ? AND status = 'pending' "
                 "AND (SELECT max(round) FROM application_submissions WHERE application_id = ?) = ?",
@@ -244,7 +244,7 @@ class SqlApplicationStore(SqlAccess):
 
     def set_application_award(self, application_id: str, *, award_id: str | None, offer_url: str | None,
                               offer_expires: datetime | None, credential_key: str | None) -> None:
-        with self.atomic():
+        with self._write():
             self._run(
                 "UPDATE applications SET award_id = ?, offer_url = ?, offer_expires = ?, credential_key = ? "
                 "WHERE id = ?", (award_id, offer_url, _ts(offer_expires) if offer_expires else None, credential_key,

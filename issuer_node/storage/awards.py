@@ -124,7 +124,7 @@ class SqlAwardStore(SqlAccess):
     """The methods of ``AwardStore``, in SQL both backends run; mixed into each backend's store."""
 
     def add_award(self, award: Award) -> None:
-        with self.atomic():
+        with self._write():
             self._run(
                 "INSERT INTO awards (id, achievement_key, email, name, narrative, evidence, offer_hash, code_hash, "
                 "tx_code_hash, tx_failures, source, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -152,32 +152,32 @@ class SqlAwardStore(SqlAccess):
         return [_award(r) for r in rows]
 
     def count_tx_failure(self, award_id: str) -> int:
-        with self.atomic():
+        with self._write():
             self._run("UPDATE awards SET tx_failures = tx_failures + 1 WHERE id = ?", (award_id,))
             row = self._one("SELECT tx_failures FROM awards WHERE id = ?", (award_id,))
         return int(row["tx_failures"]) if row is not None else 0
 
     def withdraw_award(self, award_id: str, *, at: datetime) -> bool:
-        with self.atomic():
+        with self._write():
             changed = self._run("UPDATE awards SET expires = ? WHERE id = ? AND redeemed_at IS NULL "
                                 "AND expires > ?", (_ts(at), award_id, _ts(at)))
         return changed == 1
 
     def mark_award_redeemed(self, award_id: str, *, at: datetime) -> bool:
-        with self.atomic():
+        with self._write():
             changed = self._run("UPDATE awards SET redeemed_at = ? WHERE id = ? AND redeemed_at IS NULL",
                                 (_ts(at), award_id))
         return changed == 1
 
     def mark_award_issued(self, award_id: str, credential_key: str, *, at: datetime) -> bool:
-        with self.atomic():
+        with self._write():
             changed = self._run(
                 "UPDATE awards SET credential_key = ?, issued_at = ? WHERE id = ? AND credential_key IS NULL",
                 (credential_key, _ts(at), award_id))
         return changed == 1
 
     def add_access_token(self, token_hash: str, award_id: str, *, expires: datetime) -> None:
-        with self.atomic():
+        with self._write():
             self._run("INSERT INTO oid4vci_tokens (hash, award_id, expires) VALUES (?, ?, ?)",
                       (token_hash, award_id, _ts(expires)))
 
@@ -187,7 +187,7 @@ class SqlAwardStore(SqlAccess):
         return None if row is None else _award(row)
 
     def spend_nonce(self, nonce: str, *, expires: datetime, now: datetime) -> bool:
-        with self.atomic():
+        with self._write():
             self._run("DELETE FROM oid4vci_nonces WHERE expires <= ?", (_ts(now),))
             changed = self._run("INSERT INTO oid4vci_nonces (nonce, expires) VALUES (?, ?) ON CONFLICT DO NOTHING",
                                 (nonce, _ts(expires)))

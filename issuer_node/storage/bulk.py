@@ -123,7 +123,7 @@ class SqlBulkStore(SqlAccess):
     """The methods of ``BulkStore``, in SQL both backends run; mixed into each backend's store."""
 
     def start_bulk_job(self, job_id: str, *, filename: str, rows: int, created: datetime) -> tuple[BulkJob, bool]:
-        with self.atomic():
+        with self._write():
             changed = self._run(
                 "INSERT INTO bulk_jobs (id, filename, rows, created) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (job_id, filename, rows, _ts(created)))
@@ -147,7 +147,7 @@ class SqlBulkStore(SqlAccess):
         self._serialize(f"bulk_job:{job_id}")
 
     def record_bulk_rows(self, job_id: str, outcomes: Sequence[BulkRowOutcome]) -> None:
-        with self.atomic():
+        with self._write():
             for o in outcomes:
                 changed = self._run(
                     "INSERT INTO bulk_rows (job_id, row, state, reason, col, credential_key, award_id, offer_url) "
@@ -168,7 +168,7 @@ class SqlBulkStore(SqlAccess):
                                credential_id=r["credential_id"]) for r in rows]
 
     def finish_bulk_job(self, job_id: str, *, at: datetime) -> None:
-        with self.atomic():
+        with self._write():
             self._run("UPDATE bulk_jobs SET finished = ? WHERE id = ?", (_ts(at), job_id))
 
     def recipients_holding(self, achievement_keys: Iterable[str], *, now: datetime) -> set[tuple[str, str]]:

@@ -53,6 +53,14 @@ class PgIssuerStore(SqlIssuerStore):
         with self.db.transaction():
             yield
 
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        if self.db.in_transaction():
+            yield
+            return
+        with self.db.transaction():
+            yield
+
     def close(self) -> None:
         self.db.close()
 
@@ -73,6 +81,9 @@ class PgIssuerStore(SqlIssuerStore):
     def _run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         batch = [list(r) for r in rows]
         if not batch:
+            return
+        if len(batch) == 1:  # One round trip (executemany pipelines, which costs a sync more for one row).
+            self.db.execute(sql, batch[0])
             return
         with self.db.connection() as conn, conn.cursor() as cursor:
             cursor.executemany(to_pyformat(sql), batch)

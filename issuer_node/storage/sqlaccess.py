@@ -45,6 +45,16 @@ class SqlAccess:
     def atomic(self) -> AbstractContextManager[None]:  # pragma: no cover - provided by the backend
         raise NotImplementedError
 
+    def _write(self) -> AbstractContextManager[None]:
+        """The transaction of one store method: its own, or the caller's ``atomic()`` when one is open.
+
+        SQLite makes it a savepoint (free: in-process). PostgreSQL joins the open
+        transaction instead (a savepoint there costs two round trips per method, and a
+        failed statement aborts the transaction up to the caller's savepoint anyway),
+        so a store method's failure rolls back to the caller's nearest ``atomic()``.
+        """
+        return self.atomic()
+
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:  # pragma: no cover
         raise NotImplementedError
 

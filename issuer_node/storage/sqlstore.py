@@ -78,12 +78,12 @@ class SqlIssuerStore(SqlAwardStore, SqlApplicationStore, SqlBulkStore):
         return None if row is None else str(row["value"])
 
     def set_setting(self, name: str, value: str) -> None:
-        with self.atomic():
+        with self._write():
             self._run("INSERT INTO settings (name, value) VALUES (?, ?) "
                       "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (name, value))
 
     def ensure_setting(self, name: str, value: str) -> str:
-        with self.atomic():
+        with self._write():
             self._run("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", (name, value))
             row = self._one("SELECT value FROM settings WHERE name = ?", (name,))
         assert row is not None
@@ -97,7 +97,7 @@ class SqlIssuerStore(SqlAwardStore, SqlApplicationStore, SqlBulkStore):
                             email=row["email"], description=row["description"])
 
     def save_organization(self, organization: Organization) -> None:
-        with self.atomic():
+        with self._write():
             self._run(
                 "INSERT INTO organization (id, did, name, url, image, email, description) VALUES (1, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET did = excluded.did, name = excluded.name, url = excluded.url, "
@@ -107,7 +107,7 @@ class SqlIssuerStore(SqlAwardStore, SqlApplicationStore, SqlBulkStore):
 
     def put_image(self, data: bytes, media_type: str) -> str:
         digest = hashlib.sha256(data).hexdigest()
-        with self.atomic():
+        with self._write():
             self._run("INSERT INTO images (digest, media_type, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                       (digest, media_type, data))
         return digest
@@ -119,7 +119,7 @@ class SqlIssuerStore(SqlAwardStore, SqlApplicationStore, SqlBulkStore):
     # --- achievements ------------------------------------------------------------------------------
 
     def add_achievement(self, achievement: Achievement) -> None:
-        with self.atomic():
+        with self._write():
             self._run(
                 "INSERT INTO achievements (key, id, name, description, criteria, image, tags, alignments, "
                 "achievement_type, evidence_policy, retired, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -138,13 +138,13 @@ class SqlIssuerStore(SqlAwardStore, SqlApplicationStore, SqlBulkStore):
         return [_achievement(r) for r in self._all_rows(f"SELECT * FROM achievements {where} ORDER BY created, key")]
 
     def set_achievement_retired(self, key: str, retired: bool) -> bool:
-        with self.atomic():
+        with self._write():
             changed = self._run("UPDATE achievements SET retired = ? WHERE key = ? OR id = ?", (int(retired), key, key))
         return changed > 0
 
     def update_achievement(self, key: str, *, name: str, description: str, criteria: str, tags: Sequence[str],
                            evidence_policy: str) -> bool:
-        with self.atomic():
+        with self._write():
             changed = self._run(
                 "UPDATE achievements SET name = ?, description = ?, criteria = ?, tags = ?, evidence_policy = ? "
                 "WHERE key = ? OR id = ?", (name, description, criteria, _dumps(list(tags)), evidence_policy, key, key))
@@ -194,7 +194,7 @@ class SqlIssuerStore(SqlAwardStore, SqlApplicationStore, SqlBulkStore):
     def allocate_status(self, purpose: StatusPurpose, credential_keys: Sequence[str], *, url_base: str,
                         size: int) -> list[StatusSlot]:
         slots: list[StatusSlot] = []
-        with self.atomic():
+        with self._write():
             # One allocator per purpose at a time, across processes; the primary key (list_key, idx)
             # would refuse a second hand-out of one index anyway, but then the whole issuance would fail.
             self._serialize(f"status_allocation:{purpose}")
@@ -216,7 +216,7 @@ class SqlIssuerStore(SqlAwardStore, SqlApplicationStore, SqlBulkStore):
         return slots
 
     def insert_credentials(self, credentials: Sequence[NewCredential]) -> None:
-        with self.atomic():
+        with self._write():
             self._run_many(
                 "INSERT INTO credentials (key, id, achievement_key, recipient_did, recipient_email, recipient_name, "
                 "salt, document, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -253,11 +253,11 @@ class SqlIssuerStore(SqlAwardStore, SqlApplicationStore, SqlBulkStore):
         return int(self._value("SELECT count(*) AS n FROM credentials"))
 
     def set_revoked(self, key: str, *, at: datetime, reason: str) -> None:
-        with self.atomic():
+        with self._write():
             self._run("UPDATE credentials SET revoked_at = ?, revoked_reason = ? WHERE key = ?", (_ts(at), reason, key))
 
     def set_suspended(self, key: str, suspended: bool, *, reason: str | None) -> None:
-        with self.atomic():
+        with self._write():
             self._run("UPDATE credentials SET suspended = ?, suspended_reason = ? WHERE key = ?",
                       (int(suspended), reason, key))
 
@@ -269,7 +269,7 @@ class SqlIssuerStore(SqlAwardStore, SqlApplicationStore, SqlBulkStore):
         return [_status_list(r) for r in self._all_rows("SELECT * FROM status_lists ORDER BY created, key")]
 
     def set_status_bit(self, list_key: str, index: int, value: bool) -> int:
-        with self.atomic():
+        with self._write():
             # Read, change one bit, write back: the row stays locked in between (two revocations at once keep both).
             row = self._one(f"SELECT bits, size, version FROM status_lists WHERE key = ?{self.FOR_UPDATE}", (list_key,))
             if row is None:
@@ -285,7 +285,7 @@ class SqlIssuerStore(SqlAwardStore, SqlApplicationStore, SqlBulkStore):
 
     def save_signed_status_list(self, key: str, *, version: int, document: dict[str, Any],
                                 valid_until: datetime) -> bool:
-        with self.atomic():
+        with self._write():
             changed = self._run(
                 "UPDATE status_lists SET signed_version = ?, signed_document = ?, signed_valid_until = ? "
                 "WHERE key = ? AND version = ?", (version, _dumps(document), _ts(valid_until), key, version))
@@ -299,7 +299,7 @@ class SqlIssuerStore(SqlAwardStore, SqlApplicationStore, SqlBulkStore):
     # --- users, tokens, outbox ----------------------------------------------------------------------
 
     def add_user(self, email: str, role: Role, *, password_hash: str | None, created: datetime) -> User:
-        with self.atomic():
+        with self._write():
             user_id = self._insert_id("INSERT INTO users (email, role, password_hash, created) VALUES (?, ?, ?, ?)",
                                       (email, role, password_hash, _ts(created)))
             user = self.get_user(user_id)
@@ -318,11 +318,11 @@ class SqlIssuerStore(SqlAwardStore, SqlApplicationStore, SqlBulkStore):
         return [_user(r) for r in self._all_rows("SELECT * FROM users ORDER BY id")]
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
-        with self.atomic():
+        with self._write():
             self._run("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
 
     def add_api_token(self, token_hash: str, user_id: int, *, created: datetime, label: str | None = None) -> None:
-        with self.atomic():
+        with self._write():
             self._run("INSERT INTO api_tokens (hash, user_id, label, created) VALUES (?, ?, ?, ?)",
                       (token_hash, user_id, label, _ts(created)))
 
@@ -331,7 +331,7 @@ class SqlIssuerStore(SqlAwardStore, SqlApplicationStore, SqlBulkStore):
         return None if row is None else _user(row)
 
     def add_outbox(self, to: str, subject: str, body: str, *, created: datetime) -> int:
-        with self.atomic():
+        with self._write():
             return self._insert_id("INSERT INTO outbox (recipient, subject, body, created) VALUES (?, ?, ?, ?)",
                                    (to, subject, body, _ts(created)))
 
@@ -340,12 +340,12 @@ class SqlIssuerStore(SqlAwardStore, SqlApplicationStore, SqlBulkStore):
         return [_outbox(r) for r in rows]
 
     def mark_sent(self, message_id: int, *, at: datetime) -> None:
-        with self.atomic():
+        with self._write():
             self._run("UPDATE outbox SET sent_at = ? WHERE id = ?", (_ts(at), message_id))
 
     def claim_outbox(self, worker: str, *, now: datetime, stale_before: datetime, max_attempts: int,
                      limit: int) -> list[OutboxMessage]:
-        with self.atomic():
+        with self._write():
             rows = self._all_rows(
                 "UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE id IN (SELECT id FROM outbox "
                 "WHERE sent_at IS NULL AND attempts < ? AND (claimed_at IS NULL OR claimed_at < ?) "
@@ -354,7 +354,7 @@ class SqlIssuerStore(SqlAwardStore, SqlApplicationStore, SqlBulkStore):
         return sorted((_outbox(r) for r in rows), key=lambda m: m.id)
 
     def release_outbox(self, message_id: int, worker: str, *, failed: bool) -> None:
-        with self.atomic():
+        with self._write():
             self._run("UPDATE outbox SET claimed_by = NULL, claimed_at = NULL, attempts = attempts + ? "
                       "WHERE id = ? AND claimed_by = ?", (int(failed), message_id, worker))
 
