@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from wallet.testing import PASSWORD, bearer, confirmation_link, running_wallet, sign_up
+
+pytestmark = pytest.mark.usefixtures("wallet_backend")  # SQLite and PostgreSQL (tests/wallet_backends.py)
 
 
 def assert_problem(status: int, body: dict, code: str) -> None:  # type: ignore[type-arg]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from credentials.keys import generate_key_pair
@@ -15,6 +16,8 @@ from credentials.statuslist import encode_bitstring, new_status_list, set_status
 from wallet.statusrefresh import refresh_status
 from wallet.testing import bearer, issue_badge, running_wallet, sign_up, signed_status_list
 from webbase.testing import serving
+
+pytestmark = pytest.mark.usefixtures("wallet_backend")  # SQLite and PostgreSQL (tests/wallet_backends.py)
 
 
 class StatusServer:
