@@ -280,3 +280,63 @@ async def test_with_both_senders_running_each_queued_email_leaves_once(
     assert sorted(recipients) == sorted(f"p{n}@school.example" for n in range(count))
     senders = _count(two_nodes.pg_url, f"SELECT count(DISTINCT claimed_by) FROM outbox WHERE {mine}")
     print(f"{count} offer emails sent once each by {senders} of the 2 processes' senders")
+
+
+# --- the bulk runner: one process per batch of a job ------------------------------------------------------
+
+
+def _bulk(data: Path, pg_url: str, path: Path, result: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PYTHONPATH=str(NETGUARD_DIR))
+    return subprocess.Popen([sys.executable, "-m", "satchel", "issuer", "bulk", "--data-dir", str(data), "--database",
+                             pg_url, str(path), "--batch-size", "20", "--result", str(result)],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+@pytest.mark.slow
+def test_bulk_runs_on_one_postgresql_database_issue_each_row_once_and_a_killed_run_is_taken_over(
+        tmp_path: Path, pg_url: str) -> None:
+    from bulk_support import csv_text, read_result, teachers
+
+    data = tmp_path / "node"
+    assert run_subprocess("issuer", "init", "--data-dir", str(data), "--database", pg_url, "--name", "State Board",
+                          "--url", "https://board.example.org", "--public-url", "https://badges.board.example.org").code == 0
+    added = run_subprocess("issuer", "achievement", "add", "--data-dir", str(data), "--database", pg_url,
+                           "--name", "Mentor", "--description", "d", "--criteria", "c")
+    achievement = added.out.strip()
+    rows = 300
+    path = tmp_path / "district.csv"
+    path.write_text(csv_text(["name", "email", "achievement", "did"], teachers(rows, achievement)), encoding="utf-8")
+
+    # Two runs of one file at once (two machines, say): every row issued once, both report the same outcome.
+    procs = [_bulk(data, pg_url, path, tmp_path / f"result{n}.csv") for n in (1, 2)]
+    errors = [proc.communicate(timeout=180)[1].decode() for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], errors
+    assert _count(pg_url, "SELECT count(*) FROM credentials") == rows
+    assert _count(pg_url, "SELECT count(DISTINCT recipient_name) FROM credentials") == rows
+    assert _count(pg_url, "SELECT count(*) FROM bulk_rows WHERE state = 'issued'") == rows
+    first, second = (read_result(tmp_path / f"result{n}.csv") for n in (1, 2))
+    assert first == second and len(first) == rows
+
+    # A run SIGKILLed mid-way holds nothing: its open batch is rolled back and the next run takes the job at once.
+    second_file = tmp_path / "late.csv"
+    second_file.write_text(csv_text(["name", "email", "achievement", "did"],
+                                    [[f"Late {n}", f"late{n}@school.example", achievement, ""] for n in range(rows)]),
+                           encoding="utf-8")
+    killed = _bulk(data, pg_url, second_file, tmp_path / "killed.csv")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and killed.poll() is None:
+        if _count(pg_url, "SELECT count(*) FROM credentials WHERE recipient_name LIKE 'Late %'") > 0:
+            killed.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    killed.communicate(timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    done = _count(pg_url, "SELECT count(*) FROM credentials WHERE recipient_name LIKE 'Late %'")
+    assert 0 < done < rows
+    rerun = _bulk(data, pg_url, second_file, tmp_path / "rerun.csv")
+    _, err = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, err.decode()
+    assert f"{done:,} rows were done before" in err.decode()
+    assert _count(pg_url, "SELECT count(DISTINCT recipient_name) FROM credentials WHERE recipient_name LIKE 'Late %'") \
+        == _count(pg_url, "SELECT count(*) FROM credentials WHERE recipient_name LIKE 'Late %'") == rows
+    assert _count(pg_url, "SELECT count(*) - count(DISTINCT (list_key, idx)) FROM status_allocations") == 0
