@@ -326,15 +326,28 @@ def test_issuer_pages(people: dict[str, Person], world: World, tmp_path: Path) -
 
     applicant.goto(status_url, "status-approved", shows=(name, feedback))
 
-    # The administrator: register (recipient names), achievements, the edit form (a textarea breakout), outbox.
+    # The administrator: bulk issuance, the register (recipient names), achievements, the edit form, the outbox.
     _sign_in(admin, base, world.admin, button="Sign in", path="/admin/login")
     admin.goto(base + "/admin", "admin-home")
-    admin.goto(base + "/admin/credentials", "register", shows=(world.achievement_name, world.payload("recipient")))
+    # Bulk issuance: a CSV whose file name, names and a refused email carry payloads (dry run, then issued).
+    admin.goto(base + "/admin/bulk", "bulk")
+    csv_name = "><img src=x onerror=alert(1)>{{7*7}}.csv"
+    rows = [f'"{world.payload("bulk-name").replace(chr(34), chr(34) * 2)}",bulk@school.example,{world.achievement_key}',
+            f'Bad Email,"<script>alert(1)</script>@x",{world.achievement_key}']
+    bulk_file = tmp_path / csv_name
+    bulk_file.write_text("name,email,achievement\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    admin.page.get_by_label("CSV file").set_input_files(str(bulk_file))
+    admin.submit("Check the file (dry run)", "bulk-check", shows=(csv_name, "<script>alert(1)</script>@x"))
+    bulk_file.write_text("name,email,achievement\n" + rows[0] + "\n", encoding="utf-8")
+    admin.page.get_by_label("CSV file").set_input_files(str(bulk_file))
+    admin.submit("Issue", "bulk-job", shows=(csv_name,))
+    admin.goto(base + "/admin/bulk", "bulk-list", shows=(csv_name,))
+    admin.goto(base + "/admin/credentials", "register",
+               shows=(world.achievement_name, world.payload("recipient"), world.payload("bulk-name")))
     admin.goto(base + "/admin/achievements", "achievements", shows=(world.achievement_name,))
     admin.goto(f"{base}/admin/achievements/{world.achievement_key}", "achievement-edit",
                shows=(world.achievement_name, world.payload("description")))
     admin.goto(base + "/admin/outbox", "outbox")
-    admin.goto(base + "/admin/bulk", "bulk")
     admin.goto(base + "/admin/applications?q=" + quote(world.payload("search")), "queue-search")
     # A JSON document carrying the payloads is JSON (never HTML) with nosniff.
     response = admin.page.goto(f"{base}/achievements/{world.achievement_key}")
