@@ -412,6 +412,8 @@ def test_wallet_pages(people: dict[str, Person], world: World) -> None:
     response = employer.page.goto(share_url + ".json")
     assert response is not None and response.ok and "json" in response.headers["content-type"]
     employer.check("share-json")
+    employer.goto(base + "/signup", "signup")
+    employer.goto(base + "/s/" + quote("<script>alert(1)</script>"), "share-unknown", status=404)
     world.share_url = share_url
 
     # Receive: a hostile offer link and a hostile file name come back inert in the error and the report.
@@ -460,3 +462,4 @@ def test_verifier_pages(people: dict[str, Person], world: World) -> None:
     upload.write_text(json.dumps(world.attacker_credential))
     employer.page.get_by_label("Badge file").set_input_files(str(upload))
     employer.submit("Check the file", "upload-report", shows=(world.attacker_badges[0],))
+    employer.goto(base + "/" + quote("<script>alert(1)</script>"), "not-found", status=404)
