@@ -25,10 +25,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg_pool import PoolTimeout
 
-from webbase.pg import Connection, PgDatabase, PgHitStore, UniqueViolation
+from webbase.dburl import DatabaseTarget
+from webbase.pg import Connection, PgDatabase, PgHitStore, UniqueViolation, to_pyformat
 
-from ..errors import Conflict
+from ..errors import Conflict, WalletError
 from .interface import CredentialPage, CredentialQuery, JobClaims
 from .pg_migrations import migrate
 from .records import AccountRecord, CredentialRecord, EmailRecord, OutboxMessage, ShareRecord, StatusListRecord
@@ -36,13 +38,25 @@ from .rows import account_row, credential_row, email_row, like_escape, search_te
 
 _MAX_PAGE = 200
 
+_INSERT_CREDENTIAL = (
+    "INSERT INTO credentials (id, account_id, content_hash, format, document, issuer_id, issuer_name, "
+    "achievement_name, image, description, tags, search, valid_from, valid_until, added_at, source, "
+    "state, state_detail, status_checked_at, status_attempted_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (account_id, content_hash) DO NOTHING RETURNING seq")
+
 # Session advisory locks of job claims live in their own key space (the second argument of hashtextextended).
 _CLAIM_SEED = 0x77A1
 
 
 class PgWalletStore:
-    def __init__(self, url: str, *, pool_size: int = 8) -> None:
-        self.db = PgDatabase(url, max_size=pool_size, name="satchel-wallet")
+    def __init__(self, url: str, *, pool_size: int = 8, connect_timeout: float = 15.0) -> None:
+        where = DatabaseTarget("postgresql", url=url).describe()  # never the password
+        try:
+            self.db = PgDatabase(url, max_size=pool_size, name="satchel-wallet", timeout=connect_timeout)
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise WalletError(f"cannot connect to the database {where}: {str(exc).strip()[:300]}",
+                              code="database_unavailable") from None
         try:
             migrate(self.db)
         except BaseException:
@@ -179,35 +193,42 @@ class PgWalletStore:
 
         ``ON CONFLICT (account_id, content_hash) DO NOTHING`` waits for a concurrent insert of the
         same credential to commit, then inserts nothing; the row read next is the winner's, so the
-        loser of a race answers "duplicate" with the id that is stored."""
-        added: list[str] = []
-        duplicates: list[str] = []
-        with self.db.transaction():
-            for record in records:
-                inserted = self._one(
-                    "INSERT INTO credentials (id, account_id, content_hash, format, document, issuer_id, issuer_name, "
-                    "achievement_name, image, description, tags, search, valid_from, valid_until, added_at, source, "
-                    "state, state_detail, status_checked_at, status_attempted_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (account_id, content_hash) DO NOTHING RETURNING seq",
-                    [record.id, record.account_id, record.content_hash, record.format, record.document,
-                     record.issuer_id, record.issuer_name, record.achievement_name, record.image, record.description,
-                     json.dumps(list(record.tags)), search_text(record), record.valid_from, record.valid_until,
-                     record.added_at, record.source, record.state, record.state_detail, record.status_checked_at,
-                     record.status_attempted_at])
-                if inserted is None:
-                    existing = self._one("SELECT id FROM credentials WHERE account_id = ? AND content_hash = ?",
-                                         [record.account_id, record.content_hash])
-                    if existing is not None:
-                        duplicates.append(existing["id"])
-                    continue
-                for tag in dict.fromkeys(record.tags):
-                    self.db.execute("INSERT INTO credential_tags (credential_id, account_id, tag, credential_seq) "
-                                    "VALUES (?, ?, ?, ?)", [record.id, record.account_id, tag, inserted["seq"]])
-                for url in dict.fromkeys(record.status_urls):
-                    self.db.execute("INSERT INTO credential_status_urls (credential_id, url) VALUES (?, ?)",
-                                    [record.id, url])
-                added.append(record.id)
+        loser of a race answers "duplicate" with the id that is stored. The rows of a batch go in
+        pipelined ``executemany`` calls (a round trip per table, not per row)."""
+        if not records:
+            return [], []
+        with self.db.transaction() as conn:
+            cursor = conn.cursor()
+            cursor.executemany(to_pyformat(_INSERT_CREDENTIAL), [[
+                record.id, record.account_id, record.content_hash, record.format, record.document, record.issuer_id,
+                record.issuer_name, record.achievement_name, record.image, record.description,
+                json.dumps(list(record.tags)), search_text(record), record.valid_from, record.valid_until,
+                record.added_at, record.source, record.state, record.state_detail, record.status_checked_at,
+                record.status_attempted_at] for record in records], returning=True)
+            seqs: list[int | None] = []
+            for _ in cursor.results():
+                row = cursor.fetchone()
+                seqs.append(int(row["seq"]) if row else None)
+            inserted = [(record, seq) for record, seq in zip(records, seqs, strict=True) if seq is not None]
+            tags = [[record.id, record.account_id, tag, seq] for record, seq in inserted
+                    for tag in dict.fromkeys(record.tags)]
+            if tags:
+                cursor.executemany("INSERT INTO credential_tags (credential_id, account_id, tag, credential_seq) "
+                                   "VALUES (%s, %s, %s, %s)", tags)
+            urls = [[record.id, url] for record, _ in inserted for url in dict.fromkeys(record.status_urls)]
+            if urls:
+                cursor.executemany("INSERT INTO credential_status_urls (credential_id, url) VALUES (%s, %s)", urls)
+            held: dict[tuple[str, str], str] = {}
+            missing = [record for record, seq in zip(records, seqs, strict=True) if seq is None]
+            if missing:
+                for row in conn.execute(
+                        "SELECT c.id, c.account_id, c.content_hash FROM credentials c "
+                        "JOIN unnest(%s::text[], %s::text[]) AS w(account_id, content_hash) "
+                        "ON c.account_id = w.account_id AND c.content_hash = w.content_hash",
+                        [[r.account_id for r in missing], [r.content_hash for r in missing]]).fetchall():
+                    held[(row["account_id"], row["content_hash"])] = row["id"]
+        added = [record.id for record, _ in inserted]
+        duplicates = [held[(r.account_id, r.content_hash)] for r in missing if (r.account_id, r.content_hash) in held]
         return added, duplicates
 
     def list_credentials(self, account_id: str, query: CredentialQuery) -> CredentialPage:
