@@ -28,6 +28,7 @@ import json
 import logging
 import re
 import traceback
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -303,3 +304,69 @@ def test_a_wrong_key_passphrase_is_refused_without_echoing_either_passphrase(tmp
     text = f"{refused.value!s} {refused.value!r} " + "".join(traceback.format_exception(refused.value))
     assert KEY_PASSPHRASE not in text and wrong not in text
     assert "passphrase" in str(refused.value).lower()
+
+
+@pytest.mark.slow
+async def test_a_served_wallet_writes_no_secret_to_stdout_or_stderr(tmp_path: Any) -> None:
+    """The real ``satchel wallet serve`` (its logging set up as in production: INFO, access log on), in a child
+    process: sign-up, a wrong and a right login, a share and its page, an email confirmation; then its whole
+    stdout and stderr are searched for the password, the API token, the share token and the confirmation token."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    from credentials.keys import generate_key_pair
+    from wallet.testing import issue_badge
+
+    netguard = str(Path(__file__).resolve().parent / "netguard")
+    data = tmp_path / "w"
+    env = dict(os.environ, PYTHONPATH=netguard, PYTHONUNBUFFERED="1")
+    subprocess.run([sys.executable, "-m", "satchel", "wallet", "init", "--data-dir", str(data)], env=env, check=True,
+                   capture_output=True, timeout=60)
+    server = subprocess.Popen([sys.executable, "-m", "satchel", "wallet", "serve", "--data-dir", str(data),
+                               "--port", "0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    secrets: dict[str, str] = {"learner password": LEARNER_PASSWORD}
+    try:
+        assert server.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(server.stdout.readline), 60)
+        found = re.search(r"listening on (http://\S+)", line)
+        assert found, line
+        url = found.group(1)
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{url}/api/accounts", json={"email": "ana@school.example",
+                                                               "password": LEARNER_PASSWORD}) as r:
+                account = await r.json()
+            async with http.post(f"{url}/api/tokens", json={"email": "ana@school.example",
+                                                             "password": WRONG_PASSWORD}) as r:
+                assert r.status == 401
+            async with http.post(f"{url}/api/tokens", json={"email": "ana@school.example",
+                                                             "password": LEARNER_PASSWORD}) as r:
+                token = (await r.json())["token"]
+            secrets["wallet API token"] = token
+            mine = {"Authorization": f"Bearer {token}"}
+            badge = issue_badge(generate_key_pair(), did=account["did"])
+            async with http.post(f"{url}/api/credentials", json={"credential": badge}, headers=mine) as r:
+                held = (await r.json())["added"][0]["id"]
+            async with http.post(f"{url}/api/shares", json={"credentials": [held]}, headers=mine) as r:
+                share = (await r.json())["url"]
+            secrets["share token"] = share.rsplit("/", 1)[1]
+            for suffix in ("", ".json"):
+                async with http.get(share + suffix) as r:
+                    assert r.status == 200
+            async with http.post(f"{url}/api/emails", json={"email": "ana.work@school.example"}, headers=mine) as r:
+                assert r.status == 201
+            with sqlite3.connect(data / "wallet.db") as db:
+                body = db.execute("SELECT body FROM outbox ORDER BY id DESC LIMIT 1").fetchone()[0]
+            db.close()
+            confirm = re.search(r"https?://\S+/confirm/(\S+)", body)
+            assert confirm, body
+            secrets["email confirmation token"] = confirm.group(1)
+            async with http.get(f"{url}/confirm/{confirm.group(1)}") as r:
+                assert r.status == 200
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=30)
+    output = line + out + err
+    assert "GET /s/[redacted] HTTP" in output and "GET /confirm/[redacted] HTTP" in output, output[-2000:]
+    assert [what for what, value in secrets.items() if value in output] == []
