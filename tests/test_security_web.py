@@ -22,6 +22,10 @@ Tokens: share tokens, offer tokens, pre-authorized codes, download tokens, appli
 API and access tokens, email confirmation tokens and session nonces carry at least 128
 random bits (length and alphabet over many samples, none repeated), and each works only
 for its own purpose.
+
+Trusted networks: ``--allow-network CIDR`` on the wallet's and the verifier's ``serve`` lets an
+operator open a private network to outgoing fetches; without it an address there is refused
+before any connection.
 """
 
 from __future__ import annotations
