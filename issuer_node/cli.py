@@ -177,9 +177,14 @@ def run_serve(args: argparse.Namespace) -> int:
     from webbase.runner import StartedSite, serve_forever
 
     from .app import adopt_bound_url, create_app
+    from .state import ADOPT_BOUND_URL
 
     config = _config(args, host=args.host, port=args.port, public_url=args.public_url, smtp=_parse_smtp(args.smtp))
     app = create_app(config)
+    if app[ADOPT_BOUND_URL] and args.database and args.database.lower().startswith(("postgresql:", "postgres:")):
+        # Each process would publish ids under its own address (the last one started wins the stored URL).
+        print("warning: no public URL is configured; when several processes serve this database, give each "
+              "--public-url (the load balancer's address)", file=sys.stderr, flush=True)
 
     def started(sites: list[StartedSite]) -> None:
         public = adopt_bound_url(app, sites[0].url)

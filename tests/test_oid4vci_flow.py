@@ -124,7 +124,7 @@ async def test_offer_mail_goes_out_over_smtp_and_stays_in_the_outbox(tmp_path: P
             if sink.messages:
                 break
             await asyncio.sleep(0.1)
-        [(_, recipients, content)] = sink.messages
+        [(_, recipients, content)] = sink.envelopes
         message = message_from_bytes(content, policy=default_policy)
         assert recipients == ["ana@school.example"]
         assert created.offer_url in message.get_content()

@@ -2,13 +2,21 @@
 
 One ``Protocol`` per table family, composed into ``IssuerStore``, so that a
 later feature (awards and offers, applications, bulk jobs) adds its own family
-protocol here and its methods to the implementations, and a PostgreSQL backend
-implements the same methods without touching a handler (DESIGN.md §4).
+protocol here and its methods to the implementations (``SqliteIssuerStore``,
+``PgIssuerStore``, sharing their SQL in ``sqlstore``) without touching a handler
+(DESIGN.md §4).
 
 Transactions: every method is atomic on its own. A feature that needs several
 calls to succeed or fail together wraps them in ``with store.atomic():``
 (nested blocks are savepoints). Methods that change several rows do so in one
-transaction themselves.
+transaction themselves; called inside an ``atomic()`` block they are part of
+it, and a failure rolls back to that block (a savepoint per method on SQLite).
+
+Several processes: on PostgreSQL, transactions of different processes run side
+by side. What must happen once (an index handed out, a code redeemed, a
+message sent, a bulk row issued) is settled by the store itself, with a
+constraint, a conditional statement, a row lock or an advisory lock, never by
+a read in the caller followed by a write.
 """
 
 from __future__ import annotations
