@@ -6,8 +6,10 @@ Module map (features take an ``IssuerNode``; handlers only translate HTTP):
   evidence/), ``provisioning`` (``init_node``), ``node`` (``open_node`` → ``IssuerNode``: store,
   key as a ``Signer``, public URL), ``errors`` (``IssuerError`` tree with HTTP status and code).
 - ``storage/``: ``interface.IssuerStore`` (one Protocol per table family, composed), ``records``
-  (frozen dataclasses), ``sqlite.SqliteIssuerStore`` (+ one mixin per later family),
-  ``migrations.MIGRATIONS`` (append-only).
+  (frozen dataclasses), ``sqlstore.SqlIssuerStore`` (the SQL both backends share, + one mixin per
+  later family, on ``sqlaccess.SqlAccess``), ``sqlite.SqliteIssuerStore`` and ``postgres.PgIssuerStore``
+  (``--database postgresql://…``: several serving processes on one database), ``migrations.MIGRATIONS``
+  and ``pg_migrations.PG_MIGRATIONS`` (one append-only history, same versions on both).
 - Features: ``achievements``, ``issuing`` (``issue_batch`` / ``issue_credential`` /
   ``check_requests``), ``statuslists`` (published list, ``change_status``), ``accounts``
   (users, bearer tokens, roles), ``images``; ``bulk_csv`` (the bulk CSV format, row checks) and
