@@ -41,6 +41,7 @@ _UNSET: Any = object()
 _MAX_DERIVED = 512
 # Bounds each context's memos of keys and types, which documents choose freely too.
 _MAX_MEMO = 4_096
+MAX_MEMO = _MAX_MEMO
 # The memos below are shared by every thread of a server (verification runs in an
 # executor). Entries are computed outside any lock and published under this one
 # with ``setdefault``: the first value published is the one every thread uses,
@@ -83,8 +84,8 @@ class Term:
 class ActiveContext:
     """An immutable active context plus memos of what has been derived from it."""
 
-    __slots__ = ("_aliases", "_derived", "_keys", "_properties", "_types", "language", "previous", "root", "terms",
-                 "vocab")
+    __slots__ = ("_aliases", "_derived", "_keys", "_properties", "_types", "language", "previous", "root", "strings",
+                 "terms", "typed", "vocab")
 
     def __init__(self, terms: dict[str, Term], vocab: str | None, language: str | None,
                  previous: ActiveContext | None, root: Roots) -> None:
@@ -98,6 +99,10 @@ class ActiveContext:
         self._properties: dict[str, tuple[str | None, Term | None, str | None]] = {}
         self._types: dict[str, tuple[str, str | None]] = {}
         self._aliases: dict[str, str] | None = None
+        # Memos kept for ``torif`` (bounded by ``MAX_MEMO``): how a string value of a key is
+        # written, and the context that a node's types lead to from this one.
+        self.strings: dict[str, tuple[int, Any, bool]] = {}
+        self.typed: dict[tuple[str, ...], ActiveContext] = {}
 
     @property
     def has_protected(self) -> bool:
@@ -161,7 +166,7 @@ class ActiveContext:
         """IRI Expansion (§5.2) without a local context; relative results raise ``Unsupported``."""
         if value in KEYWORDS:
             return value
-        if _KEYWORD_FORM.match(value):
+        if value[:1] == "@" and _KEYWORD_FORM.match(value):
             raise Unsupported(f"keyword-like value {value!r}")
         if vocab:
             term = self.terms.get(value)

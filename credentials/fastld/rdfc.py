@@ -88,28 +88,37 @@ class _NDegree:
         self.canonical = canonical
         self.work = work
         self.digest = digest
+        self.related_memo: dict[str, str] = {}
 
-    def related_hash(self, related: str, quad: Quad, issuer: _Issuer, position: str) -> str:
+    def related_hash(self, related: str, predicate: str, issuer: _Issuer, position: str) -> str:
         # §4.7 steps 1-4: the related node's best-known identifier, its position, the predicate.
         identifier = self.canonical.issued.get(related) or issuer.issued.get(related) or self.first[related]
-        data = position + (quad[1] if position != "g" else "") + identifier
-        return str(self.digest(data.encode()).hexdigest())
+        data = position + predicate + identifier
+        hashed = self.related_memo.get(data)
+        if hashed is None:  # The same input recurs across nodes and permutations: hashed once.
+            hashed = self.related_memo[data] = str(self.digest(data.encode()).hexdigest())
+        return hashed
 
     def hash(self, node: str, issuer: _Issuer) -> tuple[str, _Issuer]:
         self.work.call()
         # §4.8.3 steps 1-3: group the related blank nodes by their related hash.
         groups: dict[str, list[str]] = {}
-        for quad in self.mentions[node]:
-            for position, component in (("s", quad[0]), ("o", quad[2]), ("g", quad[3])):
-                if component and component[0] == "_" and component != node:
-                    groups.setdefault(self.related_hash(component, quad, issuer, position), []).append(component)
+        related_hash = self.related_hash
+        for s, p, o, g in self.mentions[node]:
+            if s[0] == "_" and s != node:
+                groups.setdefault(related_hash(s, p, issuer, "s"), []).append(s)
+            if o[0] == "_" and o != node:
+                groups.setdefault(related_hash(o, p, issuer, "o"), []).append(o)
+            if g and g[0] == "_" and g != node:
+                groups.setdefault(related_hash(g, "", issuer, "g"), []).append(g)
         data = ""
         # Step 5: for each group in hash order, choose the lexicographically least path.
         for digest, related in sorted(groups.items()):
             data += digest
             chosen_path = ""
             chosen_issuer: _Issuer | None = None
-            for permutation in _permutations(related):
+            # One related node has one permutation: the generator's bookkeeping is skipped.
+            for permutation in ((related[0],),) if len(related) == 1 else _permutations(related):
                 self.work.permutation()
                 issuer_copy = issuer.copy()
                 path = ""

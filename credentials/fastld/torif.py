@@ -19,7 +19,7 @@ from typing import Any
 
 from c14n.Canonicalize import canonicalize as canonical_json  # type: ignore[import-untyped]  # pyld's own @json canonicalizer
 
-from .context import UNDEFINED_VOCAB, ActiveContext, Term, Unsupported, is_absolute_iri
+from .context import MAX_MEMO, UNDEFINED_VOCAB, ActiveContext, Term, Unsupported, is_absolute_iri
 from .embedded import convert_embedded
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -134,11 +134,18 @@ class ToRdf:
                         raise Unsupported("non-string @type")
                     types.append(item)
         if types:
-            terms = type_ctx.terms
-            for name in sorted(types):
-                scoped = terms.get(name)
-                if scoped is not None and scoped.context is not _NO_CONTEXT:
-                    ctx = ctx.derive(scoped.context, propagate=False)
+            typed_key = tuple(types)
+            typed = type_ctx.typed.get(typed_key)
+            if typed is None:
+                terms = type_ctx.terms
+                for name in sorted(types):
+                    scoped = terms.get(name)
+                    if scoped is not None and scoped.context is not _NO_CONTEXT:
+                        ctx = ctx.derive(scoped.context, propagate=False)
+                if len(type_ctx.typed) < MAX_MEMO:
+                    type_ctx.typed[typed_key] = ctx
+            else:
+                ctx = typed
         # Step 13: every entry, read with the final active context.
         raw_id: Any = None
         properties: list[tuple[str, Term | None, str, str | None, Any]] = []
@@ -202,12 +209,22 @@ class ToRdf:
                         quads.add((subject, predicate, name, graph))
                     continue
             if type(value) is str:
-                # The common case, a plain string: what ``_object`` does for it.
-                if term is not None and term.context is not _NO_CONTEXT:
-                    scoped_ctx = ctx.derive(term.context, override_protected=True)
-                    quads.add((subject, predicate, self._scalar(value, scoped_ctx, scoped_ctx.terms.get(key)), graph))
+                # The common case, a plain string: what ``_object`` and ``_scalar`` do for it, with
+                # the key's coercion worked out once per context (``_string_form``).
+                form = ctx.strings.get(key)
+                if form is None:
+                    form = _string_form(ctx, key, term)
+                mode, data, vocab = form
+                if mode == _LITERAL:
+                    text = value.translate(_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
+                    quads.add((subject, predicate, '"' + text + '"' + data, graph))
+                elif mode == _IRI:
+                    if value.startswith("_:"):
+                        quads.add((subject, predicate, self._node_id(value, data), graph))
+                    else:
+                        quads.add((subject, predicate, "<" + self._iri(value, data, vocab=vocab) + ">", graph))
                 else:
-                    quads.add((subject, predicate, self._scalar(value, ctx, term), graph))
+                    quads.add((subject, predicate, self._object(value, ctx, key, term, graph) or "", graph))
                 continue
             for item in value if isinstance(value, list) else (value,):
                 obj = self._object(item, ctx, key, term, graph)
@@ -355,6 +372,42 @@ class ToRdf:
             self.quads.add((head, RDF_FIRST, obj, graph))
             self.quads.add((head, RDF_REST, heads[index + 1] if index + 1 < len(heads) else RDF_NIL, graph))
         return heads[0]
+
+
+_LITERAL, _IRI, _GENERAL = 0, 1, 2
+
+
+def _string_form(ctx: ActiveContext, key: str, term: Term | None) -> tuple[int, Any, bool]:
+    """How ``_object`` writes a string value of ``key`` under ``ctx``, memoized on ``ctx``.
+
+    ``(_LITERAL, suffix, _)``: the quoted, escaped string followed by ``suffix`` (``@lang``,
+    ``^^<datatype>`` or nothing); ``(_IRI, context, vocab)``: an IRI expanded in ``context``;
+    ``(_GENERAL, None, _)``: anything else (xsd:double), left to ``_object``. The same steps
+    as ``_object`` and ``_scalar``: the property-scoped context first, then the coercion.
+    """
+    scoped, scoped_term = ctx, term
+    if term is not None and term.context is not _NO_CONTEXT:
+        scoped = ctx.derive(term.context, override_protected=True)
+        scoped_term = scoped.terms.get(key)
+    type_mapping = scoped_term.type if scoped_term is not None else None
+    form: tuple[int, Any, bool]
+    if type_mapping == "@id" or type_mapping == "@vocab":
+        form = (_IRI, scoped, type_mapping == "@vocab")
+    else:
+        datatype = type_mapping if type_mapping not in (None, "@none") else None
+        if datatype == XSD_DOUBLE:
+            form = (_GENERAL, None, False)
+        elif datatype is None:
+            if scoped_term is not None and scoped_term.language is not _UNSET_LANGUAGE:
+                language = scoped_term.language
+            else:
+                language = scoped.language
+            form = (_LITERAL, "@" + language if language else "", False)
+        else:
+            form = (_LITERAL, "" if datatype == XSD_STRING else "^^<" + datatype + ">", False)
+    if len(ctx.strings) < MAX_MEMO:
+        ctx.strings[key] = form
+    return form
 
 
 def _keyword(ctx: ActiveContext, key: str) -> str | None:
