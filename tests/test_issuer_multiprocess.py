@@ -1,12 +1,13 @@
 """Several issuer node processes on one PostgreSQL database: ``--database postgresql://…`` end to end.
 
 The CLI commands run against PostgreSQL in this process (cheap). The slow tests
-start two real ``satchel issuer serve`` processes on one database and one data
-directory (the key and the session secret), publishing under one public URL (A's,
+start two real ``satchel issuer serve`` processes on one database, B from a copy
+of A's data directory (the key), both publishing under one public URL (A's,
 standing for the load balancer), and alternate between their ports: parallel
 issuance through both takes distinct status indices, an offer created on A is
 redeemed on B and is single use across both, a session made on A is good on B,
-and with both senders running each queued email leaves exactly once.
+and with both senders running each queued email leaves exactly once. Two bulk
+runs of one file on the database issue each row once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -145,7 +147,11 @@ def two_nodes(tmp_path_factory: pytest.TempPathFactory, pg_cluster: PgCluster) -
         added = run_subprocess("issuer", "achievement", "add", "--data-dir", str(data), "--database", pg_url, "--name",
                                "Licensed Mentor", "--description", "Mentors new teachers", "--criteria", "A year of it")
         assert added.code == 0, added.err
-        procs = [_serve(data, pg_url, port, public, smtp_port) for port in ports]
+        # B runs from a copy of the folder made before either process started (another host, say): the
+        # session secret is the database's, so no file has to be shared for sessions to hold across processes.
+        copy = data.parent / "node-b"
+        shutil.copytree(data, copy)
+        procs = [_serve(folder, pg_url, port, public, smtp_port) for folder, port in zip((data, copy), ports)]
         urls = []
         for proc in procs:
             assert proc.stdout is not None

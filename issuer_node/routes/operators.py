@@ -2,7 +2,10 @@
 
 The session secret lives in the data directory (``session.key``, mode 0600,
 made on first start), so sessions survive a restart and every process serving
-the same data directory accepts them. The cookie has a name of its own
+the same data directory accepts them; on PostgreSQL it lives in the database
+(a settings row, stored once by whichever process starts first), so processes
+on several hosts, each with its own copy of the data directory, accept each
+other's sessions. The cookie has a name of its own
 (``satchel_issuer_session``): cookies ignore ports, and a wallet on the same
 host must not receive it. Logins are rate-limited per address and per email.
 """
@@ -30,6 +33,7 @@ from ..storage.records import Role
 SESSION_COOKIE = "satchel_issuer_session"
 PRESESSION_COOKIE = "satchel_issuer_presession"
 SESSION_SECRET_FILE = "session.key"
+SESSION_SECRET_SETTING = "session_secret"
 SESSION_TTL = timedelta(hours=8)
 LOGIN_LIMITER = web.AppKey("issuer_node.login_limiter", RateLimiter)
 APPLY_LIMITER = web.AppKey("issuer_node.apply_limiter", RateLimiter)
@@ -37,6 +41,9 @@ REVIEWERS: tuple[Role, ...] = ("admin", "reviewer")
 
 
 def _session_secret(app: web.Application) -> bytes:
+    config = app.get(CONFIG)
+    if config is not None and app[NODE].data_dir.database(config.database).is_postgres:
+        return bytes.fromhex(app[NODE].store.ensure_setting(SESSION_SECRET_SETTING, secrets.token_hex(32)))
     path = app[NODE].data_dir.root / SESSION_SECRET_FILE
     if not path.exists():
         try:
