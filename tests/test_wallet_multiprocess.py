@@ -192,6 +192,10 @@ async def test_a_status_list_is_refreshed_by_one_process_at_a_time(tmp_path: Pat
     """Each process's background refresh runs the same pass; the list goes to whichever claims it first."""
     data = tmp_path / "w"
     assert satchel("wallet", "init", "--data-dir", str(data), "--database", pg_url).code == 0
+    # A command given no --database is refused rather than opening an empty SQLite file beside the secret.
+    forgot = satchel("wallet", "export", "--data-dir", str(data), "--account", "ann@example.org", "--out",
+                     str(tmp_path / "out"))
+    assert forgot.code == 2 and "pass --database" in forgot.err and not (data / "wallet.db").exists()
     target = DatabaseTarget("postgresql", url=pg_url)
     first, second = (open_wallet(load_config(data, database=target, default_public_url=PUBLIC_URL))
                      for _ in range(2))

@@ -97,7 +97,12 @@ def init_data_dir(data_dir: Path, *, public_url: str | None, database: DatabaseT
         sqlite_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.close(os.open(sqlite_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     stored = normalize_public_url(public_url) if public_url else None
-    (data_dir / SETTINGS_NAME).write_text(json.dumps({"publicUrl": stored}, indent=2) + "\n", encoding="utf-8")
+    settings: dict[str, str | None] = {"publicUrl": stored}
+    if database is not None and database.is_postgres:
+        # Where the tables are (without any password), so that a command given no --database is
+        # refused instead of opening an empty SQLite file beside the secret.
+        settings["database"] = database.describe()
+    (data_dir / SETTINGS_NAME).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
 
 
 def stored_public_url(data_dir: Path) -> str | None:
@@ -108,12 +113,25 @@ def stored_public_url(data_dir: Path) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def stored_database(data_dir: Path) -> str | None:
+    """The PostgreSQL database ``init --database`` named (password-free), if any."""
+    settings = data_dir / SETTINGS_NAME
+    if not settings.is_file():
+        return None
+    value = json.loads(settings.read_text(encoding="utf-8")).get("database")
+    return value if isinstance(value, str) else None
+
+
 def load_config(data_dir: Path, *, public_url: str | None = None, smtp: tuple[str, int] | None = None,
                 default_public_url: str | None = None, database: DatabaseTarget | None = None) -> WalletConfig:
     """Read the settings of an initialized data directory; ``public_url`` (``--public-url``) wins."""
     if not (data_dir / SECRET_NAME).is_file():
         raise Refused(f"{data_dir} is not a wallet data directory: run 'satchel wallet init --data-dir {data_dir}' first",
                       code="not_initialized")
+    elsewhere = stored_database(data_dir)
+    if database is None and elsewhere is not None:
+        raise Refused(f"the wallet of {data_dir} keeps its tables in {elsewhere}: pass --database with its URL",
+                      code="database_required")
     chosen = public_url or stored_public_url(data_dir) or default_public_url
     if chosen is None:
         raise Refused("no public URL: pass --public-url", code="bad_public_url")
