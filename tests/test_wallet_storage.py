@@ -8,6 +8,7 @@ PostgreSQL-only tests stand two stores on one database for two wallet processes.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -342,6 +343,22 @@ def test_racing_processes_store_one_credential_once(pg_target: DatabaseTarget) -
     finally:
         for store in stores:
             store.close()
+
+
+def test_rate_limit_hits_are_shared_and_old_ones_are_dropped(pg_target: DatabaseTarget) -> None:
+    a, b = open_store(pg_target), open_store(pg_target)
+    try:
+        hits_a, hits_b = a.shared_hit_store(), b.shared_hit_store()
+        assert hits_a is not None and hits_b is not None
+        now = time.time()
+        assert hits_a.record_hit("login|ip", now=now - 7200, window=60, limit=1) is None   # two hours ago
+        assert hits_b.record_hit("login|ip2", now=now, window=60, limit=1) is None
+        assert hits_a.record_hit("login|ip2", now=now, window=60, limit=1) == now          # B's hit counts on A
+        assert b.forget_rate_hits(older_than_seconds=3600) == 1
+        assert a.db.value("SELECT count(*) FROM rate_limit_hits") == 1  # type: ignore[attr-defined]
+    finally:
+        a.close()
+        b.close()
 
 
 def test_a_background_job_is_claimed_by_one_process_at_a_time(pg_target: DatabaseTarget) -> None:

@@ -44,6 +44,8 @@ MAX_LIST_BYTES = 2 * 1024 * 1024
 FETCH_TIMEOUT = 10.0
 STATUS_LIST_TYPES = {"BitstringStatusListCredential", "StatusList2021Credential"}
 
+RATE_HITS_KEPT_SECONDS = 86_400.0
+
 Fetcher = Callable[[str], Awaitable[bytes]]
 
 
@@ -180,6 +182,12 @@ async def refresh_forever(wallet: Wallet, *, interval: float, wake: asyncio.Even
             raise
         except Exception:  # A bad pass must not end the task; the next one tries again.
             log.exception("status refresh failed")
+        try:
+            # Housekeeping rides on the same task: rate-limit hits older than any window (a day is
+            # more than the longest, sign-up's hour) are dropped from the shared database.
+            wallet.store.forget_rate_hits(older_than_seconds=RATE_HITS_KEPT_SECONDS)
+        except Exception:
+            log.exception("dropping old rate-limit hits failed")
         try:
             await asyncio.wait_for(wake.wait(), timeout=interval)
         except TimeoutError:

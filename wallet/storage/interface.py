@@ -54,6 +54,7 @@ class WalletStore(Protocol):
     # -- what several processes on one database share ----------------------------------------
     def job_claims(self) -> AbstractContextManager[JobClaims]: ...
     def shared_hit_store(self) -> HitStore | None: ...  # None: count rate limits in this process
+    def forget_rate_hits(self, *, older_than_seconds: float) -> int: ...  # housekeeping of the shared counts
 
     # -- accounts, tokens, emails ------------------------------------------------------------
     def create_account(self, account: AccountRecord, first_email: EmailRecord) -> None: ...

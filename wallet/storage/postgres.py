@@ -28,7 +28,7 @@ import psycopg
 from psycopg_pool import PoolTimeout
 
 from webbase.dburl import DatabaseTarget
-from webbase.pg import Connection, PgDatabase, PgHitStore, UniqueViolation, to_pyformat
+from webbase.pg import Connection, PgDatabase, PgHitStore, UniqueViolation, to_pyformat, wall_clock
 
 from ..errors import Conflict, WalletError
 from .interface import CredentialPage, CredentialQuery, JobClaims
@@ -83,6 +83,10 @@ class PgWalletStore:
 
     def shared_hit_store(self) -> PgHitStore:
         return PgHitStore(self.db)
+
+    def forget_rate_hits(self, *, older_than_seconds: float) -> int:
+        """Drop hits older than every limiter's window: keys that never come back leave nothing behind."""
+        return PgHitStore(self.db).sweep(now=wall_clock(), older_than=older_than_seconds)
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return self.db.rows(sql, params)

@@ -55,6 +55,9 @@ class SqliteWalletStore:
     def shared_hit_store(self) -> None:
         return None
 
+    def forget_rate_hits(self, *, older_than_seconds: float) -> int:
+        return 0  # the limiters of a SQLite wallet count in memory
+
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return list(self.db.query(sql, list(params)))
 
