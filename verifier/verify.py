@@ -29,7 +29,7 @@ from credentials import fastld
 from credentials.canonical import find_undefined_terms, require_bundled_contexts
 from credentials.dataintegrity import find_suite, proofs_of, verify_proof
 from credentials.errors import CredentialError, KeyResolutionError, UndefinedTermError
-from credentials.fastld.budget import check_document_once
+from credentials.fastld.budget import check_document_once, within_budget
 from credentials.loader import DocumentLoader, bundled_loader
 from credentials.resolver import (
     ASSERTION_METHOD,
@@ -105,7 +105,9 @@ def _verify(document: dict[str, Any] | str, options: VerifyOptions) -> Report:
     if _DEPTH_CHECKED.get():
         # A part of a document already within the depth bound is within it: not walked again.
         return _verify_object(document, options)
-    if _deeper_than(document, MAX_JSON_DEPTH):
+    # One walk for both bounds in the usual case: a document within the work budget is within
+    # the depth bound too (and its parts are then known to be within the budget).
+    if not within_budget(document, options.loader) and _deeper_than(document, MAX_JSON_DEPTH):
         # Every check below walks the document; past the strict reader's depth none is attempted.
         return Report("unknown", (Check("syntax", FAILED, "json_too_deep",
                                         f"the document is nested deeper than {MAX_JSON_DEPTH} levels"),))

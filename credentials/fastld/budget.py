@@ -166,12 +166,34 @@ def check_document_once(document: Any, loader: Any) -> None:
     """
     def check() -> None:
         check_document(document)
-        credentials = document.get("verifiableCredential") if isinstance(document, dict) else None
-        for item in credentials if isinstance(credentials, list) else [credentials]:
-            if isinstance(item, dict):
-                settle("budget", {key: value for key, value in item.items() if key != "proof"}, loader, None)
+        _settle_credentials(document, loader)
 
     once("budget", document, loader, check)
+
+
+def within_budget(document: Any, loader: Any) -> bool:
+    """Whether the whole ``document`` passes ``check_document``; if so its parts are settled as within it.
+
+    A verifier that walks a document anyway (for its depth) asks this instead: the document
+    without its proof, and a presentation's credentials without theirs, are then known to be
+    within the budget, and not walked again inside the same ``onepass.one_pass()``.
+    """
+    try:
+        check_document(document)
+    except (CanonicalizationLimitError, JsonInputError):
+        return False
+    if isinstance(document, dict):
+        unproven = {key: value for key, value in document.items() if key != "proof"}
+        settle("budget", unproven, loader, None)
+        _settle_credentials(unproven, loader)
+    return True
+
+
+def _settle_credentials(document: Any, loader: Any) -> None:
+    credentials = document.get("verifiableCredential") if isinstance(document, dict) else None
+    for item in credentials if isinstance(credentials, list) else [credentials]:
+        if isinstance(item, dict):
+            settle("budget", {key: value for key, value in item.items() if key != "proof"}, loader, None)
 
 
 def check_dataset(quads: Any, *, max_quads: int = MAX_QUADS) -> None:
