@@ -448,8 +448,13 @@ def test_rate_limits_are_shared_through_postgresql_and_per_process_on_sqlite(sto
     shared = store.shared_hit_store()
     assert (shared is None) == (backend == "sqlite")
     if shared is not None:
-        limiter = RateLimiter(2, 60, store=shared, scope="login")
+        now = [1_000_000.0]
+        limiter = RateLimiter(2, 60, store=shared, scope="login", clock=lambda: now[0])
         limiter.hit("ip")
         limiter.hit("ip")
         with pytest.raises(Exception, match="Too many"):
             limiter.hit("ip")
+        # A key never seen again does not stay for ever: a hit two days later sweeps it away.
+        now[0] += 2 * 86_400
+        limiter.hit("another ip")
+        assert _raw(store, "SELECT key FROM rate_limit_hits") == [("login|another ip",)]

@@ -29,6 +29,27 @@ from .sqlaccess import Row
 from .sqlstore import SqlIssuerStore
 
 
+class _SweepingHitStore(PgHitStore):
+    """The shared limiter counts, with old hits dropped now and then by whichever process is counting.
+
+    A key that is never hit again (one address trying once) would otherwise keep
+    its row for ever; the node has no background task that could sweep them.
+    """
+
+    KEEP_SECONDS = 86_400.0   # Longer than any limiter's window.
+    EVERY_SECONDS = 3_600.0
+
+    def __init__(self, db: PgDatabase) -> None:
+        super().__init__(db)
+        self._next_sweep = 0.0
+
+    def record_hit(self, key: str, *, now: float, window: float, limit: int) -> float | None:
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.EVERY_SECONDS
+            self.sweep(now=now, older_than=max(self.KEEP_SECONDS, window))
+        return super().record_hit(key, now=now, window=window, limit=limit)
+
+
 class PgIssuerStore(SqlIssuerStore):
     """``IssuerStore`` on a PostgreSQL database; safe for many threads and many processes."""
 
@@ -46,7 +67,7 @@ class PgIssuerStore(SqlIssuerStore):
         except BaseException:
             self.db.close()
             raise
-        self._hits = PgHitStore(self.db)
+        self._hits = _SweepingHitStore(self.db)
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
