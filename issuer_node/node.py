@@ -66,7 +66,12 @@ def open_database(target: DatabaseTarget) -> IssuerStore:
     import psycopg
     from psycopg_pool import PoolTimeout
 
+    assert target.url is not None
     try:
+        # One plain connection first: an unreachable server or a wrong name fails at once, in one line
+        # (the pool would retry for its whole timeout and log every attempt).
+        with psycopg.connect(target.url, connect_timeout=10):
+            pass
         return open_store(target)
     except (psycopg.Error, PoolTimeout) as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -101,6 +101,17 @@ def test_a_database_url_of_no_known_kind_is_refused(satchel: Run, tmp_path: Path
     assert not (tmp_path / "n").exists()
 
 
+def test_an_unreachable_database_is_one_error_line_without_the_password(satchel: Run, tmp_path: Path) -> None:
+    url = f"postgresql://board:s3cret-pw@127.0.0.1:{_free_port()}/issuer"
+    started = time.monotonic()
+    result = satchel("issuer", "init", "--data-dir", str(tmp_path / "n"), "--database", url, "--name", "X",
+                     "--url", "https://x.example")
+    assert result.code == 2 and result.err.startswith("error: cannot open the database postgresql://board@127.0.0.1:")
+    assert "s3cret-pw" not in result.err + result.out and "Traceback" not in result.err
+    assert time.monotonic() - started < 15
+    assert not (tmp_path / "n" / "issuer.key").exists()  # Nothing left behind to refuse the next init.
+
+
 # --- two serving processes on one database --------------------------------------------------------------
 
 
