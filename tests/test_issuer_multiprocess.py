@@ -357,3 +357,28 @@ def test_bulk_runs_on_one_postgresql_database_issue_each_row_once_and_a_killed_r
     assert _count(pg_url, "SELECT count(DISTINCT recipient_name) FROM credentials WHERE recipient_name LIKE 'Late %'") \
         == _count(pg_url, "SELECT count(*) FROM credentials WHERE recipient_name LIKE 'Late %'") == rows
     assert _count(pg_url, "SELECT count(*) - count(DISTINCT (list_key, idx)) FROM status_allocations") == 0
+
+
+@pytest.mark.slow
+async def test_wrong_transaction_codes_count_across_processes(two_nodes: TwoNodes, http: aiohttp.ClientSession) -> None:
+    from issuer_node.awards import MAX_TX_FAILURES
+    from wallet.oid4vci_client import PRE_AUTHORIZED_GRANT
+
+    body = {"achievement": two_nodes.achievement, "email": "tx@school.example", "txCode": True, "notify": False}
+    async with http.post(f"{two_nodes.urls[0]}/api/awards", json=body, headers=two_nodes.auth()) as response:
+        assert response.status == 201
+        created = await response.json()
+    async with http.get(two_nodes.urls[1] + re.sub(r"^https?://[^/]+", "", created["credentialOfferUri"])) as response:
+        code = (await response.json())["grants"][PRE_AUTHORIZED_GRANT]["pre-authorized_code"]
+    wrong = "000000" if created["txCode"] != "000000" else "111111"
+    lefts = []
+    for attempt in range(MAX_TX_FAILURES):  # Alternating processes: one count, in the database.
+        form = {"grant_type": PRE_AUTHORIZED_GRANT, "pre-authorized_code": code, "tx_code": wrong}
+        async with http.post(f"{two_nodes.urls[attempt % 2]}/token", data=form) as response:
+            assert response.status == 400
+            lefts.append((await response.json())["error_description"])
+    assert [re.search(r"\((\d+) tries left\)", text).group(1) for text in lefts] == [  # type: ignore[union-attr]
+        str(MAX_TX_FAILURES - n) for n in range(1, MAX_TX_FAILURES + 1)]
+    form = {"grant_type": PRE_AUTHORIZED_GRANT, "pre-authorized_code": code, "tx_code": created["txCode"]}
+    async with http.post(f"{two_nodes.urls[1]}/token", data=form) as response:  # Even the right code, now.
+        assert response.status == 400 and "too many wrong" in (await response.json())["error_description"]
