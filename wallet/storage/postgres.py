@@ -15,6 +15,9 @@ keeps the two histories in step); what differs is what a shared database needs:
 * ``shared_hit_store`` counts rate-limit hits in the database, for every process alike.
 
 Statements are written with ``?`` placeholders (``webbase.pg`` turns them into psycopg's).
+A transaction belongs to the calling thread (``webbase.pg``): code on the event loop must not
+``await`` inside ``transaction()``, or another request's queries would join it. None does: the
+wallet computes (verifies, signs) first and then writes in one synchronous block, as on SQLite.
 """
 
 from __future__ import annotations
