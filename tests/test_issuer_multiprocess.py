@@ -207,7 +207,10 @@ async def test_twenty_parallel_issuances_over_two_processes_take_twenty_distinct
     keys = ", ".join(f"'{c['id'].rsplit('/', 1)[1]}'" for c in credentials)
     assert _count(nodes.pg_url, f"SELECT count(*) FROM status_allocations WHERE credential_key IN ({keys})") == 40
     assert _count(nodes.pg_url, "SELECT count(*) - count(DISTINCT (list_key, idx)) FROM status_allocations") == 0
-    assert _count(nodes.pg_url, "SELECT count(*) FROM status_lists") == 2  # One open list per purpose, not one per process.
+    # Allocators running side by side each took a list of their own, a few per purpose at most.
+    from issuer_node.storage.postgres import PgIssuerStore
+
+    assert 2 <= _count(nodes.pg_url, "SELECT count(*) FROM status_lists") <= 2 * PgIssuerStore.PARALLEL_LISTS
 
     lists: dict[str, dict[str, Any]] = {}
     for url in {e["statusListCredential"] for c in credentials for e in c["credentialStatus"]}:

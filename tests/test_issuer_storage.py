@@ -185,6 +185,45 @@ def test_a_list_three_quarters_full_is_closed_and_a_new_one_opened(store: Issuer
     assert lists[first.list_key].closed and not lists[slots[1].list_key].closed
 
 
+def test_on_postgresql_a_second_allocator_uses_another_list_instead_of_waiting(pg_url: str) -> None:
+    from issuer_node.storage.postgres import PgIssuerStore
+
+    first, second = PgIssuerStore(pg_url), PgIssuerStore(pg_url)
+    try:
+        _achievement(first)
+        holding, release = threading.Event(), threading.Event()
+        slots: dict[str, list[Any]] = {}
+
+        def hold() -> None:
+            with first.atomic():
+                slots["first"] = first.allocate_status("revocation", ["c1"], url_base="http://n.example/status", size=SIZE)
+                first.insert_credentials([_credential("c1")])
+                holding.set()
+                release.wait(10)  # Signing, say: the list stays locked meanwhile.
+
+        thread = threading.Thread(target=hold)
+        thread.start()
+        assert holding.wait(10)
+        started = datetime.now(timezone.utc)
+        with second.atomic():
+            slots["second"] = second.allocate_status("revocation", ["c2"], url_base="http://n.example/status", size=SIZE)
+            second.insert_credentials([_credential("c2")])
+        waited = datetime.now(timezone.utc) - started
+        release.set()
+        thread.join()
+        assert waited < timedelta(seconds=5)
+        assert slots["first"][0].list_key != slots["second"][0].list_key
+        # Later allocations go to the oldest list nobody holds: no new list while one is free.
+        with second.atomic():
+            again = second.allocate_status("revocation", ["c3"], url_base="http://n.example/status", size=SIZE)
+            second.insert_credentials([_credential("c3")])
+        assert again[0].list_key == slots["first"][0].list_key
+        assert len(second.list_status_lists()) == 2
+    finally:
+        first.close()
+        second.close()
+
+
 def test_status_bit_changes_bump_the_version_and_a_stale_signature_is_not_cached(store: IssuerStore) -> None:
     _achievement(store)
     with store.atomic():

@@ -5,11 +5,12 @@ module gives them ``webbase.pg.PgDatabase`` (a psycopg 3 pool, one transaction
 per thread, nested ``atomic()`` blocks as savepoints) and PostgreSQL's words.
 
 What SQLite gets from ``BEGIN IMMEDIATE`` (one writer at a time), this store
-gets where it matters from locks: status index allocation runs under a
-transaction-scoped advisory lock per purpose and locks the open list's row, a
-status bit change locks its list's row, a bulk batch holds its job's advisory
-lock, and outbox claims pass over rows another process is claiming
-(``FOR UPDATE SKIP LOCKED``). Everything else is a single conditional
+gets where it matters from locks: status index allocation locks the list it
+allocates in (``FOR UPDATE SKIP LOCKED``: a transaction finding every open list
+taken opens another, up to ``PARALLEL_LISTS`` per purpose, so issuers in
+several processes sign side by side), a status bit change locks its list's
+row, a bulk batch holds its job's advisory lock, and outbox claims pass over
+rows another process is claiming (``SKIP LOCKED`` again). Everything else is a single conditional
 statement (``UPDATE … WHERE redeemed_at IS NULL``, ``INSERT … ON CONFLICT``),
 which PostgreSQL already settles between racing processes. Uniqueness that
 protects users is in the schema: ``(list_key, idx)`` is a primary key.
@@ -58,6 +59,7 @@ class PgIssuerStore(SqlIssuerStore):
     SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
     EMAIL_MATCH = "lower(email) = lower(?)"
     ALLOCATION_ORDER = "seq"
+    PARALLEL_LISTS = 4
 
     def __init__(self, url: str, *, pool_size: int = 8) -> None:
         self.url = url

@@ -11,8 +11,10 @@ Concurrency: on SQLite every write transaction begins with ``BEGIN IMMEDIATE``,
 so writers are serialized and a read-then-write inside ``atomic()`` cannot be
 overtaken. PostgreSQL runs transactions side by side (READ COMMITTED); a family
 that reads and then writes on what it read takes a lock first: ``FOR_UPDATE``
-on the rows, or ``_serialize(name)`` (a transaction-scoped advisory lock) for
-"only one of us at a time" sections such as status index allocation.
+on the rows (status index allocation locks its list, ``SKIP LOCKED`` passing
+over lists other transactions hold), or ``_serialize(name)`` (a
+transaction-scoped advisory lock) for "only one of us at a time" sections such
+as a bulk job's batch.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class SqlAccess:
     SKIP_LOCKED = ""
     # The users.email match (SQLite's column is COLLATE NOCASE; PostgreSQL compares lower-cased).
     EMAIL_MATCH = "email = ?"
+    # How many status lists of one purpose may be open at once for allocators running side by side.
+    PARALLEL_LISTS = 1
     # The column giving status allocations in the order they were made.
     ALLOCATION_ORDER = "rowid"
 

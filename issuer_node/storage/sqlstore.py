@@ -153,8 +153,21 @@ class SqlIssuerStore(SqlAwardStore, SqlApplicationStore, SqlBulkStore):
     # --- status lists and credentials -------------------------------------------------------------
 
     def _open_list(self, purpose: StatusPurpose, *, url_base: str, size: int) -> Row:
-        row = self._one("SELECT key, url, size, allocated FROM status_lists WHERE purpose = ? AND closed = 0 "
-                        f"ORDER BY created, key LIMIT 1{self.FOR_UPDATE}", (purpose,))
+        """The open list of ``purpose`` this transaction allocates in, locked for it until commit.
+
+        On SQLite the write lock makes it the one open list. On PostgreSQL a list
+        another transaction is allocating in is passed over (``SKIP LOCKED``), and
+        when every open list is taken a new one is opened, up to ``PARALLEL_LISTS``
+        open at once; past that the transaction waits for the oldest. Allocators in
+        several processes thus run side by side, each in a list of its own.
+        """
+        select = ("SELECT key, url, size, allocated FROM status_lists WHERE purpose = ? AND closed = 0 "
+                  "ORDER BY created, key LIMIT 1")
+        row = self._one(select + self.SKIP_LOCKED, (purpose,))
+        if row is None and self.PARALLEL_LISTS > 1:
+            if int(self._value("SELECT count(*) AS n FROM status_lists WHERE purpose = ? AND closed = 0",
+                               (purpose,))) >= self.PARALLEL_LISTS:
+                row = self._one(select + self.FOR_UPDATE, (purpose,))  # None if it was closed meanwhile.
         if row is not None:
             return row
         key = f"{purpose[0]}{secrets.token_hex(6)}"
@@ -195,9 +208,8 @@ class SqlIssuerStore(SqlAwardStore, SqlApplicationStore, SqlBulkStore):
                         size: int) -> list[StatusSlot]:
         slots: list[StatusSlot] = []
         with self._write():
-            # One allocator per purpose at a time, across processes; the primary key (list_key, idx)
+            # One allocator per list at a time (``_open_list`` locks it); the primary key (list_key, idx)
             # would refuse a second hand-out of one index anyway, but then the whole issuance would fail.
-            self._serialize(f"status_allocation:{purpose}")
             pending = list(credential_keys)
             while pending:
                 row = self._open_list(purpose, url_base=url_base, size=size)
