@@ -18,6 +18,7 @@ for byte what pyld's URDNA2015 ``normalize`` returns.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from hashlib import sha256, sha384
 from typing import Any
@@ -201,15 +202,15 @@ def canonical_labels(quads: set[Quad], *, max_quads: int = MAX_QUADS, work: Work
         raise limit_error("RDF quads", len(quads), max_quads)
     digest = HASH_ALGORITHMS[algorithm]
     # §4.4.3 step 2: map each blank node to the quads that mention it.
-    mentions: dict[str, list[Quad]] = {}
+    mentions: defaultdict[str, list[Quad]] = defaultdict(list)
     for quad in quads:
         s, _p, o, g = quad
         if s[0] == "_":
-            mentions.setdefault(s, []).append(quad)
+            mentions[s].append(quad)
         if o[0] == "_" and o != s:
-            mentions.setdefault(o, []).append(quad)
+            mentions[o].append(quad)
         if g and g[0] == "_" and g != s and g != o:
-            mentions.setdefault(g, []).append(quad)
+            mentions[g].append(quad)
     if not mentions:
         return {}
     if len(mentions) > MAX_BLANK_NODES:  # Every blank node is mentioned: the check_dataset bound.
