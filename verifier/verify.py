@@ -450,6 +450,8 @@ def _challenge_domain(presentation: dict[str, Any], options: VerifyOptions) -> l
 
 def _nested_credentials(credential: dict[str, Any], options: VerifyOptions) -> list[tuple[str, Report]]:
     """Endorsements inside an achievement or profile, and the credentials inside a CLR."""
+    if not _may_nest(credential):
+        return []
     found: list[tuple[str, Any]] = []
     trail: list[str | int] = []  # The keys and indexes down to the node walked; a path is written only for a hit.
 
@@ -476,6 +478,33 @@ def _nested_credentials(credential: dict[str, Any], options: VerifyOptions) -> l
     walk({k: v for k, v in credential.items() if k != "proof"})
     return [(label, verify(item, options) if isinstance(item, (dict, str)) else Report(
         "unknown", (Check("syntax", FAILED, "not_json_object", "not a credential"),))) for label, item in found]
+
+
+_NESTING_KEYS = frozenset({"endorsement", "verifiableCredential", "endorsementJwt"})
+_SKIPPED_KEYS = frozenset({"proof", "@context"})
+
+
+def _may_nest(credential: dict[str, Any]) -> bool:
+    """Whether any object outside ``proof`` and ``@context`` has a key that embeds credentials.
+
+    Most badges embed none; this asks each object once, by set operations, before the walk
+    that writes the paths of what it finds.
+    """
+    level: list[Any] = [credential]
+    while level:
+        below: list[Any] = []
+        for node in level:
+            if isinstance(node, dict):
+                if not _NESTING_KEYS.isdisjoint(node):
+                    return True
+                if _SKIPPED_KEYS.isdisjoint(node):
+                    below.extend(node.values())
+                else:
+                    below.extend(value for key, value in node.items() if key not in _SKIPPED_KEYS)
+            elif isinstance(node, list):
+                below.extend(node)
+        level = [node for node in below if isinstance(node, (dict, list))]
+    return False
 
 
 def _verify_jwt(token: str, options: VerifyOptions) -> Report:
