@@ -34,6 +34,7 @@ from typing import TextIO
 from aiohttp import web
 
 from webbase.accesslog import RedactingAccessLogger
+from webbase.runner import SERVER_OPTIONS
 
 from .clio import EXIT_OK, UsageError
 from .demo_data import DISTRICTS
@@ -113,7 +114,8 @@ def _bind(port: int) -> socket.socket:
 
 async def _start(app: web.Application, sock: socket.socket) -> web.AppRunner:
     runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT, handle_signals=False,
-                           access_log_class=RedactingAccessLogger)  # no share link or offer token in the log
+                           access_log_class=RedactingAccessLogger,  # no share link or offer token in the log
+                           **SERVER_OPTIONS)
     await runner.setup()
     try:
         await web.SockSite(runner, sock).start()

@@ -302,6 +302,30 @@ class Request:
     body: bytes
     content_type: str | None
     label: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def with_headers(self, headers: dict[str, str]) -> dict[str, str]:
+        """``headers`` (authorization, say) plus the drawn ones (a Content-Encoding)."""
+        return {**headers, **dict(self.headers)}
+
+
+@st.composite
+def content_encoded(draw: st.DrawFn, request: Request) -> Request:
+    """Mostly the request as it is; sometimes its body gzip- or deflate-compressed (aiohttp inflates those before
+    the app reads them) under the right header, or not compressed at all under such a header."""
+    how = draw(st.sampled_from(["none"] * 8 + ["gzip", "deflate", "gzip-lie", "deflate-lie", "identity"]))
+    if how == "none":
+        return request
+    import gzip
+    import zlib
+
+    encoding = how.removesuffix("-lie")
+    body = request.body
+    if how == "gzip":
+        body = gzip.compress(body, mtime=0)
+    elif how == "deflate":
+        body = zlib.compress(body)
+    return Request(body, request.content_type, f"{request.label}+{how}", (("Content-Encoding", encoding),))
 
 
 def requests(documents: st.SearchStrategy[Any], *, wrap: Any) -> st.SearchStrategy[Request]:
@@ -323,7 +347,7 @@ def requests(documents: st.SearchStrategy[Any], *, wrap: Any) -> st.SearchStrate
         body, content_type = multipart([("file", draw(st.sampled_from(["a.json", "b.png", "c.svg", None])), content)])
         return Request(body, content_type, "multipart")
 
-    return draw_request()
+    return draw_request().flatmap(content_encoded)
 
 
 # ---------------------------------------------------------------- signed hostile documents

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from credentials.errors import JsonInputError
 from credentials.strictjson import parse_json
-from webbase.problems import Problem
+from webbase.problems import Handler, Problem
 
 ONE_MIB = 1024 * 1024
 DEFAULT_MAX_DEPTH = 64
@@ -26,6 +26,20 @@ def is_json_content_type(content_type: str) -> bool:
     """``application/json`` or any ``+json`` structured-syntax type (ld+json, problem+json …)."""
     content_type = content_type.lower()
     return content_type == "application/json" or (content_type.startswith("application/") and content_type.endswith("+json"))
+
+
+@web.middleware
+async def refuse_coded_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A request body with a content coding (gzip, deflate, br …) is refused with 415 before any handler reads it.
+
+    The servers run with aiohttp's request inflation off (``webbase.runner.SERVER_OPTIONS``), so such a body would
+    reach a handler still compressed; RFC 9110 §8.4.1 names 415 for a coding the server does not accept.
+    """
+    coding = request.headers.get("Content-Encoding", "").strip().lower()
+    if coding not in ("", "identity") and (request.body_exists or request.content_length):
+        raise Problem(415, f"Request bodies are accepted without a Content-Encoding, not {coding[:40]!r}.",
+                      code="unsupported_media_type", headers={"Accept-Encoding": "identity"})
+    return await handler(request)
 
 
 def _too_large(max_bytes: int) -> Problem:

@@ -17,6 +17,8 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
 from credentials.errors import CredentialError
 
@@ -206,6 +208,45 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         return render_problem(request, problem_from_http_exception(exc))
     except CredentialError as exc:
         return render_problem(request, problem_from_credential_error(exc))
-    except Exception:
+    except RequestPayloadError:
+        # The body cannot be read as sent (a gzip or deflate Content-Encoding over bytes that are not, a broken
+        # chunked encoding): the client's fault, a 400 with no traceback.
+        return render_problem(request, Problem(400, "The request body cannot be read: its Content-Encoding or "
+                                                    "chunked framing does not match its bytes.",
+                                               code="body_unreadable"))
+    except Exception as exc:
+        if isinstance(exc, ConnectionResetError) and (request.transport is None or request.transport.is_closing()):
+            # The client's connection is gone (it left, or aiohttp dropped it over a body it could not read):
+            # nobody will read an answer, and no fault of ours to log with a traceback.
+            log.info("%s %s: the connection was lost before the request was read", request.method, request.path)
+            return render_problem(request, Problem(400, "The connection was lost before the request was read.",
+                                                   code="connection_lost"))
         log.exception("unhandled error in %s %s", request.method, request.path)
         return render_problem(request, internal_problem())
+
+
+class UnreadableBodyFilter(logging.Filter):
+    """Demote aiohttp's own tracebacks about a client's malformed request to an INFO line.
+
+    After an answer, aiohttp reads and discards what is left of the request body; when the client's bytes are not
+    what its Content-Encoding says (gzip or deflate over other bytes), that read raises ``RequestPayloadError``,
+    logged as "Unhandled exception" at ERROR with a traceback. A request aiohttp cannot parse at all (a bad header,
+    a Content-Encoding it cannot decode) is answered by aiohttp itself and logged the same way. Either is a
+    traceback any client could write into the server log, about its own request: the record is kept, at INFO and
+    without the traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, (RequestPayloadError, HttpProcessingError)):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args, record.exc_info, record.exc_text = (
+                "a malformed request from a client (%s)", (" ".join(str(exc).split()),), None, None)
+        return True
+
+
+def quiet_unreadable_bodies() -> None:
+    """Install ``UnreadableBodyFilter`` on aiohttp's server logger (once per process)."""
+    logger = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, UnreadableBodyFilter) for f in logger.filters):
+        logger.addFilter(UnreadableBodyFilter())

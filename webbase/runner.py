@@ -10,6 +10,7 @@ import asyncio
 import signal
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -18,6 +19,11 @@ from webbase.cpu import shutdown_cpu_executor
 
 # Seconds an in-flight request gets to finish after a stop is asked for.
 SHUTDOWN_TIMEOUT = 10.0
+# Request bodies are never inflated. No client of ours compresses them; aiohttp would inflate a gzip bomb before
+# any limit of ours looks (and again in its lingering read after an answer); and a body that is not what its
+# Content-Encoding says becomes an error aiohttp answers itself, in text/plain, racing the handler. The apps
+# refuse a body with a content coding with 415 problem+json (``webbase.bodies.refuse_coded_bodies``).
+SERVER_OPTIONS: dict[str, Any] = {"auto_decompress": False}
 
 AppSpec = tuple[web.Application, str, int]
 
@@ -48,7 +54,8 @@ class StartedSite:
 async def start_site(app: web.Application, host: str, port: int) -> StartedSite:
     """Start ``app`` on ``host:port`` (0 = a free port) and return where it listens."""
     # The access log hides capability tokens in URLs (share links, offers, ?key=, ?token=).
-    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT, access_log_class=RedactingAccessLogger)
+    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT, access_log_class=RedactingAccessLogger,
+                           **SERVER_OPTIONS)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
