@@ -9,6 +9,8 @@
 #
 # The JS stack is installed (pinned, bench/js/package.json) into bench/js/node_modules when
 # missing; both sides load contexts only from schemas/contexts, never from the network.
+# Each rate is the fastest of 10 batches (N/10 calls each) on both sides alike, so that the
+# other processes of a shared machine disturb the comparison as little as they can.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N_SATCHEL="${1:-3000}"
