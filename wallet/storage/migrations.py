@@ -31,25 +31,31 @@ def _statements(sql: str) -> Callable[[Database], None]:
     return run
 
 
-_V1_CORE = """
+# Version 1 is one text for both backends (``pg_migrations.py`` fills in PostgreSQL's words); with
+# SQLite's words it is, letter for letter, the text the SQLite databases in the field ran (SQLite keeps
+# each CREATE statement's text in ``sqlite_master``). The words:
+#   {serial}    a primary key the database numbers, never reusing a number
+#   {blob}      bytes
+#   {bytewise}  after TEXT, on columns that are sorted or compared by range: byte order (SQLite's own)
+V1_CORE = """
 CREATE TABLE accounts (
     id TEXT PRIMARY KEY,
     login_email TEXT NOT NULL UNIQUE,
     password_hash TEXT NOT NULL,
     did TEXT NOT NULL UNIQUE,
-    holder_key_sealed BLOB NOT NULL,
+    holder_key_sealed {blob} NOT NULL,
     created_at TEXT NOT NULL
 );
 CREATE TABLE tokens (
     token_hash TEXT PRIMARY KEY,
     account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     created_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL
+    expires_at TEXT{bytewise} NOT NULL
 );
 CREATE TABLE emails (
     account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-    email TEXT NOT NULL,
-    created_at TEXT NOT NULL,
+    email TEXT{bytewise} NOT NULL,
+    created_at TEXT{bytewise} NOT NULL,
     confirmed_at TEXT,
     confirm_token_hash TEXT UNIQUE,
     PRIMARY KEY (account_id, email)
@@ -57,7 +63,7 @@ CREATE TABLE emails (
 -- An address is confirmed for at most one account: a badge to it belongs to that account only.
 CREATE UNIQUE INDEX emails_confirmed_once ON emails(email) WHERE confirmed_at IS NOT NULL;
 CREATE TABLE outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {serial},
     to_addr TEXT NOT NULL,
     subject TEXT NOT NULL,
     body TEXT NOT NULL,
@@ -65,20 +71,20 @@ CREATE TABLE outbox (
     sent INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE credentials (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq {serial},
     id TEXT NOT NULL UNIQUE,
     account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     content_hash TEXT NOT NULL,
     format TEXT NOT NULL,
     document TEXT NOT NULL,
-    issuer_id TEXT NOT NULL,
+    issuer_id TEXT{bytewise} NOT NULL,
     issuer_name TEXT,
     achievement_name TEXT,
     image TEXT,
     description TEXT,
     tags TEXT NOT NULL,
     search TEXT NOT NULL,
-    valid_from TEXT,
+    valid_from TEXT{bytewise},
     valid_until TEXT,
     added_at TEXT NOT NULL,
     source TEXT NOT NULL,
@@ -88,6 +94,7 @@ CREATE TABLE credentials (
     status_attempted_at TEXT
 );
 -- The same credential imported twice is stored once per account (identity: hash of its canonical form).
+-- Two processes racing to import it cannot both insert: the loser's INSERT finds the winner's row.
 CREATE UNIQUE INDEX credentials_once ON credentials(account_id, content_hash);
 CREATE INDEX credentials_by_account ON credentials(account_id, seq);
 CREATE INDEX credentials_by_issuer ON credentials(account_id, issuer_id, seq);
@@ -100,19 +107,19 @@ CREATE TABLE credential_tags (
 CREATE INDEX credential_tags_by_tag ON credential_tags(account_id, tag);
 CREATE TABLE credential_status_urls (
     credential_id TEXT NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
-    url TEXT NOT NULL,
+    url TEXT{bytewise} NOT NULL,
     PRIMARY KEY (credential_id, url)
 );
 CREATE INDEX credential_status_urls_by_url ON credential_status_urls(url);
 CREATE TABLE status_lists (
-    url TEXT PRIMARY KEY,
+    url TEXT{bytewise} PRIMARY KEY,
     document TEXT,
     fetched_at TEXT NOT NULL,
     verified INTEGER NOT NULL,
     error TEXT
 );
 CREATE TABLE shares (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq {serial},
     id TEXT NOT NULL UNIQUE,
     account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     token TEXT NOT NULL UNIQUE,
@@ -134,6 +141,7 @@ CREATE TABLE share_credentials (
 );
 CREATE INDEX share_credentials_by_credential ON share_credentials(credential_id)
 """
+SQLITE_WORDS = {"serial": "INTEGER PRIMARY KEY AUTOINCREMENT", "blob": "BLOB", "bytewise": ""}
 
 def _v2_flat_filters(db: Database) -> None:
     """Tag and text filters whose cost follows the matches, not the number of credentials held.
@@ -169,7 +177,7 @@ CREATE INDEX IF NOT EXISTS rate_limit_hits_key_at ON rate_limit_hits (key, at)
 """
 
 MIGRATIONS: list[Migration] = [
-    Migration(1, "core: accounts, emails, tokens, outbox, credentials, status cache, shares", _statements(_V1_CORE)),
+    Migration(1, "core: accounts, emails, tokens, outbox, credentials, status cache, shares", _statements(V1_CORE.format(**SQLITE_WORDS))),
     Migration(2, "flat tag and text filters: tag index in credential order, FTS5 trigram search", _v2_flat_filters),
     Migration(3, "rate-limit counters shared by the processes on one database", _statements(_V3_RATE_HITS)),
 ]
