@@ -12,9 +12,11 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError
 
 from .didkey import did_from_public_key, encode_public_key, verification_method_id
-from .errors import DidKeyError, MultibaseError
+from .errors import DidKeyError, InvalidSignatureError, MultibaseError
 from .multibase import ED25519_PRIV, decode_base58btc, encode_base58btc
 
 
@@ -121,11 +123,6 @@ def verify_ed25519(public_key: bytes, signature: bytes, data: bytes) -> None:
     it also refuses small-order and non-canonical keys and ``R`` values, for which forged
     signatures exist. Signatures by honest keys verify alike in both (and in the JS stack).
     """
-    from nacl.bindings import crypto_sign_open
-    from nacl.exceptions import BadSignatureError
-
-    from .errors import InvalidSignatureError
-
     key = bytes(public_key)
     if len(key) != 32:  # libsodium reads 32 bytes whatever it is given: checked here.
         raise InvalidSignatureError("unusable Ed25519 key or signature: An Ed25519 public key is 32 bytes long")
