@@ -7,6 +7,7 @@ PostgreSQL-only tests stand two stores on one database for two wallet processes.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 from wallet.errors import Conflict
 from wallet.storage import (
@@ -26,7 +28,7 @@ from wallet.storage import (
     WalletStore,
     open_store,
 )
-from wallet.storage.migrations import MIGRATIONS, applied_versions
+from wallet.storage.migrations import MIGRATIONS, applied_versions, apply_migrations
 from webbase.dburl import DatabaseTarget
 
 T = "2026-12-01T10:00:00Z"
@@ -89,6 +91,35 @@ def test_migrations_run_once_and_record_their_versions(opener: Opener, target: D
     else:
         assert applied_versions(store.db) == {m.version for m in MIGRATIONS}  # type: ignore[attr-defined]
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # type: ignore[attr-defined]
+
+
+# The CREATE texts SQLite keeps for version 1 (sqlite_master, by name), as the wallet first shipped them.
+_SHIPPED_V1 = "804a4fc9067a624d3611932289bd04804e73823b5dec49578f82714215e80a70"
+
+
+def test_sqlite_version_1_is_the_schema_that_shipped(tmp_path: Path) -> None:
+    """Version 1's DDL is one text for both backends (``migrations.V1_CORE``); with SQLite's words it must stay,
+    letter for letter, what the databases in the field ran, or fresh and old wallets would differ."""
+    db = Database(str(tmp_path / "v1.db"))
+    apply_migrations(db, MIGRATIONS[:1])
+    texts = [r[0] for r in db.execute("SELECT sql FROM sqlite_master WHERE name != 'schema_migrations' "
+                                      "AND sql IS NOT NULL ORDER BY name").fetchall()]
+    db.close()
+    assert hashlib.sha256("\n".join(texts).encode()).hexdigest() == _SHIPPED_V1
+
+
+def test_both_backends_have_the_same_tables_and_columns(tmp_path: Path, pg_target: DatabaseTarget) -> None:
+    sqlite_store, pg_store = open_store(tmp_path / "w.db"), open_store(pg_target)
+    try:
+        sqlite_db = sqlite_store.db  # type: ignore[attr-defined]
+        on_sqlite = {(t, c.name) for t in sqlite_db.table_names() for c in sqlite_db[t].columns
+                     if not t.startswith(("credentials_fts", "sqlite_"))}
+        on_pg = {(r["table_name"], r["column_name"]) for r in pg_store.db.rows(  # type: ignore[attr-defined]
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'")}
+    finally:
+        sqlite_store.close()
+        pg_store.close()
+    assert on_sqlite == on_pg and ("credential_tags", "credential_seq") in on_pg
 
 
 def test_the_same_credential_is_stored_once_per_account(store: WalletStore) -> None:
