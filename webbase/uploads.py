@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import BadHttpMessage
+from aiohttp.multipart import BadContentDispositionHeader
 
 from webbase.problems import Problem
 
@@ -47,8 +48,9 @@ class MultipartForm:
 
 # What aiohttp's multipart reader raises for a body it cannot split: a bare ``ValueError`` (no ``boundary`` in
 # the Content-Type, a body that never reaches its first boundary) or ``BadHttpMessage`` (a part header with a
-# NUL or no colon). The client's fault: a 400, never a 500.
-MULTIPART_ERRORS = (ValueError, BadHttpMessage)
+# NUL or no colon). A Content-Disposition it cannot parse is only a warning (the part then has no name), unless
+# warnings are errors, as in the tests. The client's fault: a 400, never a 500.
+MULTIPART_ERRORS = (ValueError, BadHttpMessage, BadContentDispositionHeader)
 
 
 def malformed_multipart() -> Problem:
