@@ -24,6 +24,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -72,8 +73,9 @@ from webbase.testing import serving
 pytestmark = pytest.mark.slow
 
 # Examples per entry point; SATCHEL_FUZZ_EXAMPLES=N runs N each (a longer hunt by hand, never in CI).
-FUZZ_EXAMPLES = dict.fromkeys(("cli", "wallet", "verifier", "issuer"), int(os.environ.get("SATCHEL_FUZZ_EXAMPLES", "150")))
+FUZZ_EXAMPLES = dict.fromkeys(("cli", "wallet", "verifier", "issuer"), int(os.environ.get("SATCHEL_FUZZ_EXAMPLES", "300")))
 TIMES: dict[str, float] = {}
+OUTCOMES: dict[str, Counter[str]] = defaultdict(Counter)  # per entry point: how its examples were answered
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 LIST_ID = "https://lakeside.example/status/1"
 REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "realworld"
@@ -253,6 +255,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 def _assert_http(answer: Answer, where: str, request: Request) -> Any:
     """The common contract: no 5xx; a refusal is a complete problem+json; a success is JSON (returned)."""
     context = f"{where} {request.label} {request.content_type!r} {request.body[:160]!r}"
+    OUTCOMES[where.split(" ")[0]][str(answer.status)] += 1
     if answer.status >= 400:
         fault = problem_fault(answer)
         assert fault is None, f"{context}: {fault}: {answer.body[:300]!r}"
@@ -347,6 +350,7 @@ def test_satchel_verify_never_raises_and_answers_with_a_report_or_an_error_line(
         args = ["verify", *(["--json"] if as_json else []), *extra, *options, "-" if stdin else str(path)]
         code, out, err = _run_cli(args, stdin=case.data)
         where = f"satchel {' '.join(args)} < {case.data[:120]!r}"
+        OUTCOMES["cli"][f"exit {code}"] += 1
         assert "Traceback" not in err + out, where
         assert code in (0, 1, 2), (where, code, err[-300:])
         if code == 2 or (code == 1 and not out):
@@ -457,7 +461,8 @@ def test_verifier_service_never_fails_and_answers_with_problems_or_results(serve
 # ---------------------------------------------------------------- issuer POST /credentials/issue
 
 def _issuer_requests(servers: Servers) -> st.SearchStrategy[Request]:
-    documents = st.sampled_from([servers.short_form, servers.template, servers.docs.credential]).flatmap(mutated)
+    documents = st.sampled_from([servers.short_form, servers.template, servers.docs.credential]).flatmap(
+        lambda base: mutated(base, max_changes=2))
     options = st.just({}) | st.none() | st.sampled_from([[], "x", {"proofPurpose": "authentication"}])
     return requests(documents, wrap=lambda document: {"credential": document}) | requests(
         st.tuples(documents, options).map(lambda pair: {"credential": pair[0], "options": pair[1]}),
@@ -622,4 +627,5 @@ def test_print_the_fuzzing_figures() -> None:
     if not TIMES:
         pytest.skip("run with the fuzzing tests to print their figures")
     for name, seconds in TIMES.items():
-        print(f"{name}: {FUZZ_EXAMPLES[name]} examples in {seconds:.1f} s")
+        answers = ", ".join(f"{outcome}: {count}" for outcome, count in sorted(OUTCOMES[name].items()))
+        print(f"{name}: {FUZZ_EXAMPLES[name]} examples in {seconds:.1f} s ({answers}; shrinking and replays included)")
