@@ -107,7 +107,7 @@ def _verify(document: dict[str, Any] | str, options: VerifyOptions) -> Report:
         return _verify_object(document, options)
     # One walk for both bounds in the usual case: a document within the work budget is within
     # the depth bound too (and its parts are then known to be within the budget).
-    if not within_budget(document, options.loader) and _deeper_than(document, MAX_JSON_DEPTH):
+    if not within_budget(document, options.loader, watch=_NESTING_KEYS) and _deeper_than(document, MAX_JSON_DEPTH):
         # Every check below walks the document; past the strict reader's depth none is attempted.
         return Report("unknown", (Check("syntax", FAILED, "json_too_deep",
                                         f"the document is nested deeper than {MAX_JSON_DEPTH} levels"),))
@@ -450,7 +450,7 @@ def _challenge_domain(presentation: dict[str, Any], options: VerifyOptions) -> l
 
 def _nested_credentials(credential: dict[str, Any], options: VerifyOptions) -> list[tuple[str, Report]]:
     """Endorsements inside an achievement or profile, and the credentials inside a CLR."""
-    if not _may_nest(credential):
+    if not fastld.once("watched", credential, options.loader, lambda: _may_nest(credential)):
         return []
     found: list[tuple[str, Any]] = []
     trail: list[str | int] = []  # The keys and indexes down to the node walked; a path is written only for a hit.

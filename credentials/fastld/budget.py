@@ -118,12 +118,14 @@ def check_document(document: Any, *, reference: bool = False) -> None:
         raise limit_error("JSON-LD node-map work (values per property, squared)", work, MAX_REFERENCE_MERGE_WORK)
 
 
-def _check_plain(document: Any) -> None:
+def _check_plain(document: Any, watch: frozenset[str] = frozenset()) -> bool:
     """``check_document`` without ``reference``: the same walk in the same order, with less per value.
 
     No graph is tracked (only the node-map bound needs it), and depths are kept in a stack of
-    their own, so that most values cost a pop and a type test.
+    their own, so that most values cost a pop and a type test. Returns whether any object
+    has a key in ``watch`` (asked on the way, so that a caller need not walk again).
     """
+    seen = False
     stack: list[Any] = [document]
     depths: list[int] = [1]
     count = 0
@@ -146,6 +148,8 @@ def _check_plain(document: Any) -> None:
                     if not isinstance(key, str):
                         raise JsonInputError(f"the document has an object key {key!r} that is not a string",
                                              code="json_syntax")
+                if watch and not seen and not watch.isdisjoint(node):
+                    seen = True
                 stack.extend(node.values())
             else:
                 stack.extend(node)
@@ -155,6 +159,7 @@ def _check_plain(document: Any) -> None:
         elif not isinstance(node, (str, int, float)):
             raise JsonInputError(f"the document holds a {type(node).__name__}, which is not a JSON value",
                                  code="json_syntax")
+    return seen
 
 
 def check_document_once(document: Any, loader: Any) -> None:
@@ -171,17 +176,21 @@ def check_document_once(document: Any, loader: Any) -> None:
     once("budget", document, loader, check)
 
 
-def within_budget(document: Any, loader: Any) -> bool:
+def within_budget(document: Any, loader: Any, *, watch: frozenset[str] = frozenset()) -> bool:
     """Whether the whole ``document`` passes ``check_document``; if so its parts are settled as within it.
 
     A verifier that walks a document anyway (for its depth) asks this instead: the document
     without its proof, and a presentation's credentials without theirs, are then known to be
-    within the budget, and not walked again inside the same ``onepass.one_pass()``.
+    within the budget, and not walked again inside the same ``onepass.one_pass()``. With
+    ``watch``, whether any object has one of those keys is settled as ``"watched"`` too.
     """
     try:
-        check_document(document)
+        seen = _check_plain(document, watch)
     except (CanonicalizationLimitError, JsonInputError):
         return False
+    if watch and isinstance(document, dict):
+        # Recorded for the caller: whether any object of the document has a key in ``watch``.
+        settle("watched", document, loader, seen)
     if isinstance(document, dict):
         unproven = {key: value for key, value in document.items() if key != "proof"}
         settle("budget", unproven, loader, None)
