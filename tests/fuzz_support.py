@@ -247,6 +247,21 @@ def mutated(draw: st.DrawFn, base: Any, *, max_changes: int = 4) -> Any:
 
 
 @st.composite
+def odd_strings(draw: st.DrawFn, base: Any, *, max_changes: int = 3) -> Any:
+    """``base`` with one to ``max_changes`` of its string values replaced by odd, huge or hostile text, the shape
+    kept: re-signed, such a document passes the contexts and often the schema, and is stored and shown."""
+    document = json.loads(json.dumps(base))
+    leaves = [path for path in paths_of(document) if path and isinstance(_at(document, path), str)
+              and "@context" not in path and path[-1] != "type"]
+    for _ in range(draw(st.integers(min_value=1, max_value=max_changes))):
+        path = draw(st.sampled_from(leaves))
+        unit = draw(st.sampled_from(ODD_STRINGS[:20] + ["<img src=x onerror=alert(1)>", "\u0085\u2028\u2029",
+                                                         "\u0000<b>", "'\"><svg onload=alert(1)>"]))
+        _at(document, path[:-1])[path[-1]] = unit * draw(st.sampled_from([1, 1, 3, 2_000, 30_000]))
+    return document
+
+
+@st.composite
 def encoded(draw: st.DrawFn, value: Any) -> bytes:
     """``value`` as JSON bytes (NaN and Infinity as Python writes them), deep placeholders expanded, then maybe
     damaged at the byte level: truncated, a byte flipped, a duplicate key, a number Python cannot read."""
@@ -378,8 +393,10 @@ def sign_or_keep(document: Any, sign: Callable[[dict[str, Any]], dict[str, Any]]
 
 @st.composite
 def resigned(draw: st.DrawFn, unsigned: dict[str, Any], sign: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
-    """A mutation of ``unsigned`` with a valid proof over it (when the signer accepts it)."""
-    return sign_or_keep(draw(mutated(unsigned, max_changes=3)), sign)
+    """A mutation of ``unsigned`` (of its shape, or of its strings only) with a valid proof over it (when the
+    signer accepts it)."""
+    change = draw(st.sampled_from([mutated, odd_strings]))
+    return sign_or_keep(draw(change(unsigned, max_changes=3)), sign)
 
 
 @st.composite
