@@ -84,8 +84,8 @@ class Term:
 class ActiveContext:
     """An immutable active context plus memos of what has been derived from it."""
 
-    __slots__ = ("_aliases", "_derived", "_keys", "_properties", "_types", "language", "previous", "root", "strings",
-                 "terms", "typed", "vocab")
+    __slots__ = ("_derived", "_keys", "_types", "aliases", "language", "previous", "property_memo", "root", "strings",
+                 "terms", "type_keys", "typed", "vocab")
 
     def __init__(self, terms: dict[str, Term], vocab: str | None, language: str | None,
                  previous: ActiveContext | None, root: Roots) -> None:
@@ -96,9 +96,13 @@ class ActiveContext:
         self.root = root
         self._derived: dict[Any, ActiveContext] = {}
         self._keys: dict[str, tuple[str | None, Term | None]] = {}
-        self._properties: dict[str, tuple[str | None, Term | None, str | None]] = {}
+        self.property_memo: dict[str, tuple[str | None, Term | None, str | None]] = {}
         self._types: dict[str, tuple[str, str | None]] = {}
-        self._aliases: dict[str, str] | None = None
+        # The terms that alias a keyword (``"type"`` for ``@type``), each to its keyword, and the
+        # keys that stand for ``@type`` here: asked of every key of every node.
+        self.aliases: dict[str, str] = {name: term.iri for name, term in terms.items()
+                                        if term.iri is not None and term.iri[:1] == "@"}
+        self.type_keys = frozenset(["@type", *(name for name, iri in self.aliases.items() if iri == "@type")])
         # Memos kept for ``torif`` (bounded by ``MAX_MEMO``): how a string value of a key is
         # written, and the context that a node's types lead to from this one.
         self.strings: dict[str, tuple[int, Any, bool]] = {}
@@ -107,15 +111,6 @@ class ActiveContext:
     @property
     def has_protected(self) -> bool:
         return any(t.protected for t in self.terms.values())
-
-    @property
-    def aliases(self) -> dict[str, str]:
-        """The terms that alias a keyword (``"type"`` for ``@type``), each to its keyword."""
-        aliases = self._aliases
-        if aliases is None:
-            aliases = self._aliases = {name: term.iri for name, term in self.terms.items()
-                                       if term.iri is not None and term.iri[:1] == "@"}
-        return aliases
 
     def expand_key(self, key: str) -> tuple[str | None, Term | None]:
         """IRI-expand a property key (vocab-relative), memoized: (IRI or keyword, its term)."""
@@ -130,7 +125,7 @@ class ActiveContext:
     def property_of(self, key: str) -> tuple[str | None, Term | None, str | None]:
         """``expand_key`` plus the N-Quads predicate (``<iri>``) when the key is a property the
         fast path writes as is: an absolute IRI, not a keyword, not an undefined term. Memoized."""
-        hit = self._properties.get(key)
+        hit = self.property_memo.get(key)
         if hit is None:
             expanded, term = self.expand_key(key)
             predicate = None
@@ -138,8 +133,8 @@ class ActiveContext:
                     and is_absolute_iri(expanded)):
                 predicate = "<" + expanded + ">"
             hit = (expanded, term, predicate)
-            if len(self._properties) < _MAX_MEMO:
-                self._properties[key] = hit
+            if len(self.property_memo) < _MAX_MEMO:
+                self.property_memo[key] = hit
         return hit
 
     def type_term(self, name: str) -> tuple[str, str | None]:

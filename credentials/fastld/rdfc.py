@@ -213,6 +213,9 @@ def canonical_labels(quads: set[Quad], *, max_quads: int = MAX_QUADS, work: Work
             mentions[g].append(quad)
     if not mentions:
         return {}
+    if len(mentions) == 1:
+        # One blank node: its first-degree hash is unique whatever it is, so it is issued first.
+        return {next(iter(mentions)): "_:c14n0"}
     if len(mentions) > MAX_BLANK_NODES:  # Every blank node is mentioned: the check_dataset bound.
         raise limit_error("blank nodes", len(mentions), MAX_BLANK_NODES)
     # Steps 3-5: first-degree hashes (§4.6); a label is settled when its hash is unique.

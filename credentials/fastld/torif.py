@@ -123,9 +123,9 @@ class ToRdf:
         # Steps 10-11: type-scoped contexts, taken from the terms in lexicographic order.
         type_ctx = ctx
         types: list[str] = []
-        aliases = ctx.aliases
+        type_keys = ctx.type_keys
         for key, value in node.items():
-            if (key if key[:1] == "@" else aliases.get(key)) == "@type":
+            if key in type_keys:
                 if type(value) is str:
                     types.append(value)
                     continue
@@ -149,15 +149,15 @@ class ToRdf:
         # Step 13: every entry, read with the final active context.
         raw_id: Any = None
         properties: list[tuple[str, Term | None, str, str | None, Any]] = []
-        property_of = ctx.property_of
+        known = ctx.property_memo
         for key, value in node.items():
             if key == "@context":
                 continue
-            expanded, term, predicate = property_of(key)
+            expanded, term, predicate = known.get(key) or ctx.property_of(key)
             if predicate is not None:
                 properties.append((key, term, predicate, predicate, value))
             elif expanded == "@type":
-                if (key if key[:1] == "@" else type_ctx.aliases.get(key)) != "@type":
+                if key not in type_ctx.type_keys:
                     raise Unsupported(f"key {key!r} becomes @type under a type-scoped context")
             elif expanded == "@id":
                 raw_id = value
