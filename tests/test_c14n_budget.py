@@ -119,3 +119,78 @@ def test_permutations_of_distinct_nodes_are_all_of_them(items: list[str]) -> Non
 @pytest.mark.parametrize("items", [list("aab"), list("abab"), list("aaabbc"), list("aabbccdd"), list("xxxxxxxxxy")])
 def test_permutations_with_repeats_follow_rdf_canonize(items: list[str]) -> None:
     assert list(_permutations(items)) == [tuple(p) for p in pyld_permutations(list(items))]
+
+
+def _reference_walk(document: Any, max_values: int, max_depth: int) -> None:
+    """The budget walk as first written (a stack of (value, depth) pairs): what budget.check_document must match."""
+    import math
+
+    from credentials.errors import JsonInputError
+
+    count = 0
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > max_values:
+            raise budget.limit_error("JSON values", count, max_values)
+        if depth > max_depth and isinstance(node, (dict, list)):
+            raise CanonicalizationLimitError(
+                f"the document nests arrays/objects deeper than {max_depth} levels; it is not canonicalized")
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    raise JsonInputError(f"the document has an object key {key!r} that is not a string", code="json_syntax")
+                if key in ("verifiableCredential", "proof", "@graph"):
+                    stack.extend((item, depth + 1) for item in (value if isinstance(value, list) else [value]))
+                else:
+                    stack.append((value, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise JsonInputError(f"the document holds the number {node!r}, which is not JSON", code="json_bad_number")
+        elif node is not None and not isinstance(node, (str, int, float)):
+            raise JsonInputError(f"the document holds a {type(node).__name__}, which is not a JSON value", code="json_syntax")
+
+
+def _outcome(check: Any, document: Any) -> tuple[str, str, str | None] | None:
+    try:
+        check(document)
+    except Exception as exc:  # The refusal itself is what is compared.
+        return type(exc).__name__, str(exc), getattr(exc, "code", None)
+    return None
+
+
+@pytest.mark.parametrize(("max_values", "max_depth"), [(100_000, 0), (1, 3), (2, 2), (5, 3), (13, 6), (30, 4), (100_000, 3)])
+def test_the_fast_budget_walk_refuses_what_the_plain_walk_refuses(monkeypatch: pytest.MonkeyPatch, max_values: int,
+                                                                  max_depth: int) -> None:
+    # The walk every verification starts with skips work (no pairs, scalars counted in place, a
+    # graph's array items taken as its children): the same verdict and the same first error for
+    # random documents that cross every bound, non-string keys, NaN, sets and graph keys included.
+    import random
+
+    from credentials.strictjson import MAX_JSON_DEPTH
+
+    max_depth = max_depth or MAX_JSON_DEPTH
+    monkeypatch.setattr(budget, "MAX_JSON_VALUES", max_values)
+    monkeypatch.setattr(budget, "MAX_JSON_DEPTH", max_depth)
+    chooser = random.Random(max_values * 31 + max_depth)
+    keys: list[Any] = ["a", "b", "id", 1, "proof", "verifiableCredential", "@graph", "@id"]
+
+    def generate(depth: int) -> Any:
+        roll = chooser.random()
+        if depth > 0 and roll < 0.3:
+            return {chooser.choice(keys) if chooser.random() < 0.3 else chooser.choice("abcdefg"): generate(depth - 1)
+                    for _ in range(chooser.randint(0, 4))}
+        if depth > 0 and roll < 0.5:
+            return [generate(depth - 1) for _ in range(chooser.randint(0, 4))]
+        return chooser.choice([1, "x", None, True, 1.5, 10**30, float("nan") if chooser.random() < 0.1 else 2,
+                               {1, 2} if chooser.random() < 0.05 else 3])
+
+    refused = 0
+    for _ in range(3_000):
+        document = generate(chooser.randint(1, 8))
+        expected = _outcome(lambda d: _reference_walk(d, max_values, max_depth), document)
+        assert _outcome(budget.check_document, document) == expected, document
+        refused += expected is not None
+    assert refused > 100  # The bounds were crossed, not only met.

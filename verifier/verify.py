@@ -245,13 +245,15 @@ def _contexts(document: dict[str, Any], options: VerifyOptions) -> Check:
     # proof of a type Satchel does not know must not fail the document.
     unproven = {k: v for k, v in document.items() if k != "proof"}
     try:
-        if _fast_pass_loaded_contexts(unproven, options.loader):
+        fast = _fast_pass(unproven, options.loader)
+        if fast is not None:
             # That pass loaded every context the document names through the loader, which
             # refuses an unbundled one; only the proof's own contexts are left to ask for.
             require_bundled_contexts({"proof": document.get("proof")}, options.loader)
         else:
             require_bundled_contexts(document, options.loader)
-        undefined = find_undefined_terms(unproven, loader=options.loader)
+        # A clean fast pass is find_undefined_terms' own answer: none.
+        undefined = [] if fast == _CLEAN else find_undefined_terms(unproven, loader=options.loader)
     except CredentialError as exc:
         return Check("contexts", FAILED, exc.code, str(exc), exc.path)
     if undefined:
@@ -261,8 +263,12 @@ def _contexts(document: dict[str, Any], options: VerifyOptions) -> Check:
     return Check("contexts", PASSED, "contexts_bundled", f"all {count} contexts are bundled and pinned; every term is defined")
 
 
-def _fast_pass_loaded_contexts(document: dict[str, Any], loader: DocumentLoader) -> bool:
-    """True when the fast path read the whole document (shared with the proofs by ``one_pass``).
+_CLEAN, _UNDEFINED = "clean", "undefined"
+
+
+def _fast_pass(document: dict[str, Any], loader: DocumentLoader) -> str | None:
+    """Whether the fast path read the whole document (shared with the proofs by ``one_pass``):
+    ``_CLEAN``, ``_UNDEFINED`` (it found undefined terms), or None.
 
     A document it declines, or one past the work budget, goes the long way, which
     reports the same errors as before.
@@ -271,10 +277,10 @@ def _fast_pass_loaded_contexts(document: dict[str, Any], loader: DocumentLoader)
         check_document_once(document, loader)
         fastld.to_quads(document, loader=loader)
     except fastld.UndefinedTerms:
-        return True
+        return _UNDEFINED
     except Exception:  # Unsupported, a loader's refusal, the budget: decided below as before.
-        return False
-    return True
+        return None
+    return _CLEAN
 
 
 def _proofs(document: dict[str, Any], options: VerifyOptions, *, purpose: str,

@@ -150,10 +150,33 @@ def _check_plain(document: Any, watch: frozenset[str] = frozenset()) -> bool:
                                              code="json_syntax")
                 if watch and not seen and not watch.isdisjoint(node):
                     seen = True
-                stack.extend(node.values())
+                if _GRAPH_KEYS.isdisjoint(node):
+                    children: Any = list(node.values())
+                else:
+                    # As in the reference walk: the items of a graph's array are its children.
+                    children = []
+                    for key, value in node.items():
+                        if key in _GRAPH_KEYS:
+                            children.extend(value if isinstance(value, list) else [value])
+                        else:
+                            children.append(value)
             else:
-                stack.extend(node)
-            depths.extend([depth + 1] * len(node))
+                children = node
+            # The children pushed last are popped next, one after another: the plain scalars
+            # among them are counted here, in that same order, instead of being pushed.
+            end = len(children)
+            while end:
+                child = children[end - 1]
+                child_kind = type(child)
+                if not (child_kind is str or child_kind is int or child_kind is bool or child is None):
+                    break
+                count += 1
+                if count > MAX_JSON_VALUES:
+                    raise limit_error("JSON values", count, MAX_JSON_VALUES)
+                end -= 1
+            if end:
+                stack.extend(children if end == len(children) else children[:end])
+                depths.extend([depth + 1] * end)
         elif isinstance(node, float) and not math.isfinite(node):
             raise JsonInputError(f"the document holds the number {node!r}, which is not JSON", code="json_bad_number")
         elif not isinstance(node, (str, int, float)):
