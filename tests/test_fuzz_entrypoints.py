@@ -50,6 +50,7 @@ from fuzz_support import (
     raw_bytes,
     requests,
     resigned,
+    sign_or_keep,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -65,6 +66,7 @@ from issuer_node.app import adopt_bound_url
 from issuer_node.app import create_app as create_issuer_app
 from issuer_node.config import IssuerConfig
 from issuer_node.provisioning import init_node
+from verifier.registry import TrustRegistry
 from verifier_web.app import create_app as create_verifier_app
 from verifier_web.config import ServiceConfig
 from wallet.testing import bearer, running_wallet, sign_up, tiny_png
@@ -156,10 +158,14 @@ def _documents(holder_did: str) -> Documents:
 def hostile_documents(docs: Documents, *, realworld: bool = True) -> st.SearchStrategy[Any]:
     """Broken signatures, valid signatures over hostile content, VC-JWTs (bare and enveloped), published ones."""
     jwts = compact_jwts(docs.jwt_header, docs.jwt_payload, docs.sign_jwt)
+    holding = resigned(docs.unsigned, docs.sign).map(
+        lambda credential: sign_or_keep(dict(docs.unsigned_presentation, verifiableCredential=[credential]),
+                                        docs.sign_presentation))
     choices = [
         st.sampled_from([docs.credential, docs.presentation]).flatmap(mutated),
         resigned(docs.unsigned, docs.sign),
         resigned(docs.unsigned_presentation, docs.sign_presentation),
+        holding,
         jwts,
         jwts.map(lambda token: {"@context": [VC_V2], "type": "EnvelopedVerifiableCredential",
                                 "id": "data:application/vc+jwt," + token}),
@@ -212,15 +218,21 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     background = Background()
     try:
         wallet = background.enter(running_wallet(tmp / "wallet"))
-        verifier = background.enter(serving(create_verifier_app(ServiceConfig())))
-        issuer_manager, issuer, issuer_token = background.run(_setup_issuer(tmp))
-        background._entered.append(issuer_manager)
 
         async def accounts() -> tuple[dict[str, Any], str]:
             async with aiohttp.ClientSession() as http:
                 return await sign_up(http, wallet.url, "ann@example.org")
 
         account, wallet_token = background.run(accounts())
+        docs = _documents(account["did"])
+        # A registry naming the district (and another, whose name a forger may claim) and the district's status
+        # list, so the registry and status checks run on hostile names and entries too.
+        registry = TrustRegistry({docs.credential["issuer"]["id"]: "Lakeside District",
+                                  key_pair_from_seed(bytes([8]) * 32).did: "Riverside USD"})
+        verifier = background.enter(serving(create_verifier_app(ServiceConfig(
+            registry=registry, status_lists=(docs.sign(docs.status_list),)))))
+        issuer_manager, issuer, issuer_token = background.run(_setup_issuer(tmp))
+        background._entered.append(issuer_manager)
         auth = {"Authorization": f"Bearer {issuer_token}"}
         answer = post(issuer + "/api/achievements", json.dumps({
             "name": "Classroom Data Literacy", "description": "Uses student data to plan lessons",
@@ -229,7 +241,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         assert answer.status == 201, answer.body[:300]
         achievement = answer.json()["id"]
         holder_did = account["did"]
-        docs = _documents(holder_did)
         short_form = {"achievement": achievement, "recipient": {"did": holder_did, "name": "Ann Lee"},
                       "narrative": "Ran two discussions", "evidence": ["https://evidence.example/1"],
                       "validUntil": "2099-01-01T00:00:00Z"}
@@ -312,7 +323,7 @@ class CliCase:
 @st.composite
 def _cli_cases(draw: st.DrawFn, docs: Documents) -> CliCase:
     files: list[tuple[str, bytes]] = []
-    kind = draw(st.sampled_from(["hostile"] * 5 + ["published", "bytes", "baked", "status"]))
+    kind = draw(st.sampled_from(["hostile"] * 5 + ["published", "bytes", "baked", "status", "registry"]))
     if kind == "published" and docs.realworld:
         document, key_document = draw(st.sampled_from(docs.realworld))
         data = draw(mutated(document).flatmap(encoded))
@@ -323,6 +334,12 @@ def _cli_cases(draw: st.DrawFn, docs: Documents) -> CliCase:
         data = draw(raw_bytes())
     elif kind == "baked":
         data = draw(_baked(docs))
+    elif kind == "registry":
+        # A hostile document checked against a (maybe mutated) registry naming its issuer and another district.
+        data = draw(hostile_documents(docs, realworld=False).flatmap(_as_bytes))
+        listed = [{"did": docs.credential["issuer"]["id"], "name": "Lakeside District", "url": "https://lakeside.example"},
+                  {"did": key_pair_from_seed(bytes([8]) * 32).did, "name": "Riverside USD"}]
+        files.append(("--registry", draw((st.just(listed) | mutated(listed)).flatmap(encoded))))
     elif kind == "status":
         # The credential whose bit 7 the list holds, with a list that is mutated and (mostly) validly re-signed.
         data = json.dumps(docs.with_status).encode()
