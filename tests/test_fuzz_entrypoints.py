@@ -75,7 +75,7 @@ from webbase.testing import serving
 pytestmark = pytest.mark.slow
 
 # Examples per entry point; SATCHEL_FUZZ_EXAMPLES=N runs N each (a longer hunt by hand, never in CI).
-FUZZ_EXAMPLES = dict.fromkeys(("cli", "wallet", "verifier", "issuer"), int(os.environ.get("SATCHEL_FUZZ_EXAMPLES", "300")))
+FUZZ_EXAMPLES = dict.fromkeys(("cli", "wallet", "verifier", "issuer"), int(os.environ.get("SATCHEL_FUZZ_EXAMPLES", "200")))
 TIMES: dict[str, float] = {}
 OUTCOMES: dict[str, Counter[str]] = defaultdict(Counter)  # per entry point: how its examples were answered
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
