@@ -57,6 +57,7 @@ def assert_strict_headers(where: str, headers: Any) -> None:
     assert headers.get("X-Content-Type-Options") == "nosniff", where
     assert headers.get("X-Frame-Options") == "DENY", where
     assert headers.get("Referrer-Policy") == "no-referrer", where
+    assert headers.get("Server") == "Satchel", f"{where}: Server {headers.get('Server')!r} names versions"
 
 
 async def visit_all(base: str, paths: list[str], http: aiohttp.ClientSession, who: str) -> set[int]:

@@ -22,6 +22,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
+    # aiohttp would announce "Python/3.11 aiohttp/3.x": versions tell an attacker which flaws to try.
+    "Server": "Satchel",
 }
 
 
