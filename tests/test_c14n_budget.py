@@ -149,8 +149,19 @@ def _reference_walk(document: Any, max_values: int, max_depth: int) -> None:
             stack.extend((child, depth + 1) for child in node)
         elif isinstance(node, float) and not math.isfinite(node):
             raise JsonInputError(f"the document holds the number {node!r}, which is not JSON", code="json_bad_number")
+        elif type(node) is int and math.isinf(_as_float(node)):
+            digits = int(node.bit_length() * math.log10(2)) + 1
+            raise JsonInputError(f"the document holds an integer of about {digits:,} digits, past the range of a 64-bit "
+                                 "float (JSON-LD reads such a number as an xsd:double)", code="json_bad_number")
         elif node is not None and not isinstance(node, (str, int, float)):
             raise JsonInputError(f"the document holds a {type(node).__name__}, which is not a JSON value", code="json_syntax")
+
+
+def _as_float(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf")
 
 
 def _outcome(check: Any, document: Any) -> tuple[str, str, str | None] | None:
@@ -185,7 +196,8 @@ def test_the_fast_budget_walk_refuses_what_the_plain_walk_refuses(monkeypatch: p
         if depth > 0 and roll < 0.5:
             return [generate(depth - 1) for _ in range(chooser.randint(0, 4))]
         return chooser.choice([1, "x", None, True, 1.5, 10**30, float("nan") if chooser.random() < 0.1 else 2,
-                               {1, 2} if chooser.random() < 0.05 else 3])
+                               {1, 2} if chooser.random() < 0.05 else 3, -(10**400) if chooser.random() < 0.05 else 4,
+                               2**1024 - 2**970 - 1 if chooser.random() < 0.5 else 2**1024 - 2**970])
 
     refused = 0
     for _ in range(3_000):
@@ -193,4 +205,7 @@ def test_the_fast_budget_walk_refuses_what_the_plain_walk_refuses(monkeypatch: p
         expected = _outcome(lambda d: _reference_walk(d, max_values, max_depth), document)
         assert _outcome(budget.check_document, document) == expected, document
         refused += expected is not None
+        # The verifier's first walk: the same verdict, and whether an object has a watched key.
+        watch = frozenset({"b", "proof"})
+        assert budget.within_budget(document, None, watch=watch) == (expected is None), document
     assert refused > 100  # The bounds were crossed, not only met.

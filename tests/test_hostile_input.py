@@ -355,3 +355,33 @@ def test_verify_never_raises_on_generated_documents() -> None:
             assert not report.verified
 
     check()
+
+
+@pytest.mark.parametrize("number", [10**400, -(10**400), 2**1024 - 2**970, 10**100_000],
+                         ids=["1e400", "-1e400", "just-past-a-double", "100000-digits"])
+@pytest.mark.parametrize("where", ["credential", "presented"])
+def test_verify_of_a_dict_with_an_integer_past_a_double_is_a_failed_check(number: int, where: str) -> None:
+    # The JSON reader refuses such a number in text; a dict built in code (a library caller's)
+    # reaches verify() with it, and JSON-LD cannot read it as an xsd:double: a failed check, as for NaN.
+    from datetime import datetime, timezone
+
+    from credentials.dataintegrity import add_proof
+    from credentials.keys import key_pair_from_seed
+    from credentials.loader import bundled_loader
+    from verifier.verify import VerifyOptions, verify
+
+    key = key_pair_from_seed(bytes(32))
+    signed = add_proof(_credential(key.did), signer=key, loader=bundled_loader(), created="2026-09-01T00:00:00Z")
+    signed["credentialSubject"]["achievement"]["score"] = number
+    document: dict[str, Any] = signed if where == "credential" else {
+        "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+        "verifiableCredential": [signed]}
+    report = verify(document, VerifyOptions(now=datetime(2026, 10, 1, tzinfo=timezone.utc)))
+    credential = report if where == "credential" else report.nested[0][1]
+    assert not report.verified and not credential.verified
+    failed = {check.name: check for check in credential.checks if check.status == "failed"}
+    assert failed["proof"].code == "json_bad_number"
+    assert failed["contexts"].code == "json_bad_number"
+    assert "past the range of a 64-bit float" in failed["proof"].detail
+    # The report still says what the badge claims to be.
+    assert credential.badge is not None and credential.badge.name == "Formative Assessment"

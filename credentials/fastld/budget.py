@@ -58,6 +58,26 @@ MAX_REFERENCE_PERMUTATIONS = 20_000
 _GRAPH_KEYS = frozenset({"verifiableCredential", "proof", "@graph"})
 
 
+_SAFE_INT = 2 ** 1023
+"""Integers strictly inside this bound read as a finite xsd:double; past it, ``_overflows`` decides."""
+
+
+def _overflows(value: int) -> bool:
+    """Whether JSON-LD cannot read the integer as a double (as ``strictjson`` refuses it in JSON text)."""
+    try:
+        float(value)
+    except OverflowError:
+        return True
+    return False
+
+
+def _overflow_error(value: int) -> JsonInputError:
+    # Not its digits: Python refuses to write an integer of more than 4,300 digits as text.
+    digits = int(value.bit_length() * math.log10(2)) + 1
+    return JsonInputError(f"the document holds an integer of about {digits:,} digits, past the range of a 64-bit "
+                          "float (JSON-LD reads such a number as an xsd:double)", code="json_bad_number")
+
+
 def limit_error(what: str, count: int, limit: int) -> CanonicalizationLimitError:
     return CanonicalizationLimitError(
         f"the document is past the canonicalization work budget: {what} {count:,} (limit {limit:,})")
@@ -110,6 +130,8 @@ def check_document(document: Any, *, reference: bool = False) -> None:
             stack.extend((child, depth + 1, graph) for child in node)
         elif isinstance(node, float) and not math.isfinite(node):
             raise JsonInputError(f"the document holds the number {node!r}, which is not JSON", code="json_bad_number")
+        elif type(node) is int and not -_SAFE_INT < node < _SAFE_INT and _overflows(node):
+            raise _overflow_error(node)
         elif node is not None and not isinstance(node, (str, int, float)):
             raise JsonInputError(f"the document holds a {type(node).__name__}, which is not a JSON value",
                                  code="json_syntax")
@@ -137,7 +159,7 @@ def _check_plain(document: Any, watch: frozenset[str] = frozenset()) -> bool:
         if count > MAX_JSON_VALUES:
             raise limit_error("JSON values", count, MAX_JSON_VALUES)
         kind = type(node)
-        if kind is str or kind is int or kind is bool or node is None:
+        if kind is str or kind is bool or node is None or (kind is int and -_SAFE_INT < node < _SAFE_INT):
             continue
         if kind is dict or kind is list or isinstance(node, (dict, list)):
             if depth > MAX_JSON_DEPTH:
@@ -168,7 +190,8 @@ def _check_plain(document: Any, watch: frozenset[str] = frozenset()) -> bool:
             while end:
                 child = children[end - 1]
                 child_kind = type(child)
-                if not (child_kind is str or child_kind is int or child_kind is bool or child is None):
+                if not (child_kind is str or child_kind is bool or child is None
+                        or (child_kind is int and -_SAFE_INT < child < _SAFE_INT)):
                     break
                 count += 1
                 if count > MAX_JSON_VALUES:
@@ -179,6 +202,8 @@ def _check_plain(document: Any, watch: frozenset[str] = frozenset()) -> bool:
                 depths.extend([depth + 1] * end)
         elif isinstance(node, float) and not math.isfinite(node):
             raise JsonInputError(f"the document holds the number {node!r}, which is not JSON", code="json_bad_number")
+        elif kind is int and _overflows(node):
+            raise _overflow_error(node)
         elif not isinstance(node, (str, int, float)):
             raise JsonInputError(f"the document holds a {type(node).__name__}, which is not a JSON value",
                                  code="json_syntax")
