@@ -242,9 +242,8 @@ def _safe_link(href: str, own: str) -> bool:
 def world(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """The servers with their payloads, once for the module (after the browser, so a skip starts nothing)."""
     running = WorldThread(tmp_path_factory.mktemp("xss-world"))
-    started = running.start()
     try:
-        yield started
+        yield running.start()
     finally:
         running.stop()
 

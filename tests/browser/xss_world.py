@@ -213,6 +213,8 @@ class WorldThread:
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(timeout=10)
+            if not self.thread.is_alive():
+                self.loop.close()  # else its self-pipe sockets are left for a later test's garbage collection
 
     async def _stop(self) -> None:
         while self._stack:
