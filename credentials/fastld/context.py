@@ -31,8 +31,11 @@ KEYWORDS = frozenset({
     "@value", "@version", "@vocab",
 })
 _KEYWORD_FORM = re.compile(r"^@[a-zA-Z]+$")
+# The keywords whose presence makes an object something other than a node object.
+VALUE_OR_SPECIAL = frozenset({"@value", "@list", "@set", "@graph", "@included", "@reverse", "@nest", "@index"})
 # Stricter than pyld's ``_is_absolute_iri``: an IRI we accept is one pyld keeps unchanged.
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*$")
+ABSOLUTE_IRI = _ABSOLUTE_IRI
 _GEN_DELIMS = frozenset(":/?#[]@")
 _TERM_KEYS = frozenset({"@id", "@reverse", "@type", "@container", "@context", "@language", "@prefix",
                         "@protected", "@index", "@nest", "@direction"})
@@ -84,8 +87,8 @@ class Term:
 class ActiveContext:
     """An immutable active context plus memos of what has been derived from it."""
 
-    __slots__ = ("_derived", "_keys", "_types", "aliases", "language", "previous", "property_memo", "root", "strings",
-                 "terms", "type_keys", "typed", "vocab")
+    __slots__ = ("_derived", "_keys", "_types", "aliases", "id_keys", "language", "plans", "previous", "property_memo",
+                 "root", "special_keys", "strings", "terms", "type_keys", "typed", "vocab")
 
     def __init__(self, terms: dict[str, Term], vocab: str | None, language: str | None,
                  previous: ActiveContext | None, root: Roots) -> None:
@@ -103,10 +106,16 @@ class ActiveContext:
         self.aliases: dict[str, str] = {name: term.iri for name, term in terms.items()
                                         if term.iri is not None and term.iri[:1] == "@"}
         self.type_keys = frozenset(["@type", *(name for name, iri in self.aliases.items() if iri == "@type")])
+        self.id_keys = frozenset(["@id", *(name for name, iri in self.aliases.items() if iri == "@id")])
+        # The keys that make an object a value, list, set or graph object (or may: a superset).
+        self.special_keys = VALUE_OR_SPECIAL | frozenset(
+            name for name, iri in self.aliases.items() if iri in VALUE_OR_SPECIAL)
         # Memos kept for ``torif`` (bounded by ``MAX_MEMO``): how a string value of a key is
         # written, and the context that a node's types lead to from this one.
         self.strings: dict[str, tuple[int, Any, bool]] = {}
         self.typed: dict[tuple[str, ...], ActiveContext] = {}
+        # How each key of a node object is read under this context (``torif._plan``).
+        self.plans: dict[str, tuple[Any, ...]] = {}
 
     @property
     def has_protected(self) -> bool:
@@ -490,10 +499,25 @@ class Roots:
 
 
 _ROOTS: dict[tuple[str, ...], Roots] = {}
+# The roots last found for a loader, by the loader's identity: ``cache_key`` sorts every URL the
+# loader serves, and each conversion asks. The loader itself is kept, so that its id names it.
+_BY_LOADER: dict[int, tuple[DocumentLoader, Roots]] = {}
 
 
 def roots_for(loader: DocumentLoader) -> Roots:
     """The processed-context cache for this loader's content (one per ``cache_key``)."""
+    known = _BY_LOADER.get(id(loader))
+    if known is not None and known[0] is loader:
+        return known[1]
+    roots = _roots_by_key(loader)
+    with _PUBLISH:
+        if len(_BY_LOADER) >= 64:
+            _BY_LOADER.clear()
+        _BY_LOADER[id(loader)] = (loader, roots)
+    return roots
+
+
+def _roots_by_key(loader: DocumentLoader) -> Roots:
     key = loader.cache_key
     roots = _ROOTS.get(key)
     if roots is None or (roots.loader is not loader and not _same_extra(roots.loader, loader)):

@@ -14,12 +14,11 @@ context defines expands to an IRI under it, and is collected.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 from c14n.Canonicalize import canonicalize as canonical_json  # type: ignore[import-untyped]  # pyld's own @json canonicalizer
 
-from .context import MAX_MEMO, UNDEFINED_VOCAB, ActiveContext, Term, Unsupported, is_absolute_iri
+from .context import ABSOLUTE_IRI, MAX_MEMO, UNDEFINED_VOCAB, ActiveContext, Term, Unsupported, is_absolute_iri
 from .embedded import convert_embedded
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -34,8 +33,8 @@ XSD_BOOLEAN = f"{XSD}boolean"
 XSD_INTEGER = f"{XSD}integer"
 XSD_DOUBLE = f"{XSD}double"
 _UNDEFINED_LEN = len(UNDEFINED_VOCAB)
+# translate() is slow: it is applied only to a string that holds one of these characters.
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", '"': '\\"'})
-_NEEDS_ESCAPE = re.compile(r'[\\\t\n\r"]')  # translate() is slow; most strings need none of it.
 
 
 class UndefinedTerms(Exception):
@@ -58,7 +57,9 @@ def canonical_double(value: float) -> str:
 
 def literal(value: str, datatype: str | None = None, language: str | None = None) -> str:
     """Serialize a literal exactly as pyld's N-Quads writer does (its escaping, no xsd:string)."""
-    text = '"' + (value.translate(_ESCAPES) if _NEEDS_ESCAPE.search(value) else value) + '"'
+    if '"' in value or "\\" in value or "\n" in value or "\r" in value or "\t" in value:
+        value = value.translate(_ESCAPES)
+    text = '"' + value + '"'
     if language is not None:
         return text + "@" + language if language else text
     if datatype is None or datatype == XSD_STRING:
@@ -100,7 +101,7 @@ class ToRdf:
             # A labelled blank node may be shared across graphs and merged by pyld's node map
             # in ways this one-pass conversion does not reproduce; pyld decides.
             raise Unsupported("labelled blank node")
-        return "<" + self._iri(value, ctx, vocab=False) + ">"
+        return "<" + _document_iri(value, ctx) + ">"
 
     def _iri(self, value: str, ctx: ActiveContext, *, vocab: bool) -> str:
         expanded = ctx.expand_iri(value, vocab=vocab)
@@ -110,7 +111,12 @@ class ToRdf:
 
     def _node(self, node: dict[str, Any], ctx: ActiveContext, prop_term: Term | None, graph: str, *,
               top: bool = False) -> str:
-        """Expansion steps 7-13 for a node object, emitting its quads; returns its subject term."""
+        """Expansion steps 7-13 for a node object, emitting its quads; returns its subject term.
+
+        Each key's handling under the final active context is planned once per context
+        (``_plan``); the subject is known before the entries are read, so that each entry's
+        quads are written as it is read.
+        """
         # Step 7: a non-propagated (type-scoped) context does not apply inside a new node object.
         if ctx.previous is not None and not (len(node) == 1 and _keyword(ctx, next(iter(node))) == "@id"):
             ctx = ctx.previous
@@ -124,51 +130,37 @@ class ToRdf:
         type_ctx = ctx
         types: list[str] = []
         type_keys = ctx.type_keys
-        for key, value in node.items():
-            if key in type_keys:
-                if type(value) is str:
-                    types.append(value)
-                    continue
+        if not type_keys.isdisjoint(node):
+            value = _only(node, type_keys, "@type")
+            if type(value) is str:
+                types.append(value)
+            else:
                 for item in value if isinstance(value, list) else [value]:
                     if not isinstance(item, str):
                         raise Unsupported("non-string @type")
                     types.append(item)
-        if types:
-            typed_key = tuple(types)
-            typed = type_ctx.typed.get(typed_key)
-            if typed is None:
-                terms = type_ctx.terms
-                for name in sorted(types):
-                    scoped = terms.get(name)
-                    if scoped is not None and scoped.context is not _NO_CONTEXT:
-                        ctx = ctx.derive(scoped.context, propagate=False)
-                if len(type_ctx.typed) < MAX_MEMO:
-                    type_ctx.typed[typed_key] = ctx
-            else:
-                ctx = typed
-        # Step 13: every entry, read with the final active context.
-        raw_id: Any = None
-        properties: list[tuple[str, Term | None, str, str | None, Any]] = []
-        known = ctx.property_memo
-        for key, value in node.items():
-            if key == "@context":
-                continue
-            expanded, term, predicate = known.get(key) or ctx.property_of(key)
-            if predicate is not None:
-                properties.append((key, term, predicate, predicate, value))
-            elif expanded == "@type":
-                if key not in type_ctx.type_keys:
-                    raise Unsupported(f"key {key!r} becomes @type under a type-scoped context")
-            elif expanded == "@id":
-                raw_id = value
-            elif expanded is None:
-                raise Unsupported(f"term {key!r} mapped to null")
-            elif expanded[:1] == "@":
-                raise Unsupported(f"keyword {expanded} in a node object")
-            else:
-                properties.append((key, term, expanded, None, value))
-        subject = self._bnode() if raw_id is None else self._node_id(raw_id, ctx)
+            if types:
+                typed_key = tuple(types)
+                typed = type_ctx.typed.get(typed_key)
+                if typed is None:
+                    terms = type_ctx.terms
+                    for name in sorted(types):
+                        scoped = terms.get(name)
+                        if scoped is not None and scoped.context is not _NO_CONTEXT:
+                            ctx = ctx.derive(scoped.context, propagate=False)
+                    if len(type_ctx.typed) < MAX_MEMO:
+                        type_ctx.typed[typed_key] = ctx
+                else:
+                    ctx = typed
+        # Step 13, the node's @id first (read with the final active context).
+        id_keys = ctx.id_keys
+        if id_keys.isdisjoint(node):
+            self._counter += 1
+            subject = f"_:g{self._counter}"
+        else:
+            subject = self._node_id(_only(node, id_keys, "@id"), ctx)
         quads = self.quads
+        add = quads.add
         if types:
             # Types are expanded with the context before type-scoped contexts (step 13.4.4.4).
             type_term = type_ctx.type_term
@@ -176,29 +168,27 @@ class ToRdf:
                 iri, undefined = type_term(name)
                 if undefined is not None:
                     self.undefined_types.add(undefined)
-                quads.add((subject, RDF_TYPE, iri, graph))
-        for key, term, expanded, predicate, value in properties:
-            if predicate is None:
-                if expanded.startswith(UNDEFINED_VOCAB):
-                    self.undefined_properties.add(expanded[_UNDEFINED_LEN:])
-                    predicate = "<" + expanded + ">"
-                else:
-                    raise Unsupported(f"property {key!r}")
-            if term is not None:
-                if term.unsupported is not None:
-                    raise Unsupported(term.unsupported)
-                if term.type == "@json":
-                    quads.add((subject, predicate, self._json(value), graph))
-                    continue
-                container = term.container
-            else:
-                container = _EMPTY
-            if container:
-                if "@list" in container:
+                add((subject, RDF_TYPE, iri, graph))
+        # Step 13: every other entry, read with the final active context.
+        plans = ctx.plans
+        special = ctx.special_keys
+        for key, value in node.items():
+            plan = plans.get(key) or _plan(ctx, key)
+            action = plan[0]
+            if action != _PROPERTY:
+                if action == _TYPE:
+                    if key not in type_keys:
+                        raise Unsupported(f"key {key!r} becomes @type under a type-scoped context")
+                elif action == _JSON:
+                    self._undefined(plan)
+                    add((subject, plan[1], self._json(value), graph))
+                elif action == _LIST:
+                    self._undefined(plan)
                     items = value if isinstance(value, list) else [value]
-                    quads.add((subject, predicate, self._list(items, ctx, key, term, graph), graph))
-                    continue
-                if "@graph" in container:
+                    add((subject, plan[1], self._list(items, ctx, key, plan[2], graph), graph))
+                elif action == _GRAPH:
+                    self._undefined(plan)
+                    _, predicate, term, _, _ = plan
                     for item in value if isinstance(value, list) else (value,):
                         if not isinstance(item, dict) or _is_value_or_special(item, ctx):
                             raise Unsupported("non-node value in a @graph container")
@@ -206,31 +196,57 @@ class ToRdf:
                         # An embedded credential reuses its own pass when the algorithm allows (``embedded``).
                         if term is None or not convert_embedded(self, item, ctx, term, name):
                             self._node(item, ctx, term, name)
-                        quads.add((subject, predicate, name, graph))
-                    continue
-            if type(value) is str:
+                        add((subject, predicate, name, graph))
+                # _CONTEXT and _ID: already read.
+                continue
+            _, predicate, term, undefined, form = plan
+            if undefined is not None:
+                self.undefined_properties.add(undefined)
+            kind = type(value)
+            if kind is str:
                 # The common case, a plain string: what ``_object`` and ``_scalar`` do for it, with
                 # the key's coercion worked out once per context (``_string_form``).
-                form = ctx.strings.get(key)
-                if form is None:
-                    form = _string_form(ctx, key, term)
-                mode, data, vocab = form
+                mode, data, _ = form
                 if mode == _LITERAL:
-                    text = value.translate(_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
-                    quads.add((subject, predicate, '"' + text + '"' + data, graph))
-                elif mode == _IRI:
-                    if value.startswith("_:"):
-                        quads.add((subject, predicate, self._node_id(value, data), graph))
-                    else:
-                        quads.add((subject, predicate, "<" + self._iri(value, data, vocab=vocab) + ">", graph))
+                    if '"' in value or "\\" in value or "\n" in value or "\r" in value or "\t" in value:
+                        value = value.translate(_ESCAPES)
+                    add((subject, predicate, '"' + value + '"' + data, graph))
                 else:
-                    quads.add((subject, predicate, self._object(value, ctx, key, term, graph) or "", graph))
-                continue
-            for item in value if isinstance(value, list) else (value,):
-                obj = self._object(item, ctx, key, term, graph)
-                if obj is not None:
-                    quads.add((subject, predicate, obj, graph))
+                    add((subject, predicate, self._string(value, form, ctx, key, term, graph), graph))
+            elif kind is dict and special.isdisjoint(value):
+                # A node object (no key of it is, or stands for, a value, list, set or graph keyword).
+                add((subject, predicate, self._node(value, ctx, term, graph), graph))
+            else:
+                for item in value if kind is list else (value,):
+                    if type(item) is str:
+                        obj: str | None = self._string(item, form, ctx, key, term, graph)
+                    elif type(item) is dict and special.isdisjoint(item):
+                        obj = self._node(item, ctx, term, graph)
+                    else:
+                        obj = self._object(item, ctx, key, term, graph)
+                    if obj is not None:
+                        add((subject, predicate, obj, graph))
         return subject
+
+    def _undefined(self, plan: tuple[Any, ...]) -> None:
+        if plan[3] is not None:
+            self.undefined_properties.add(plan[3])
+
+    def _string(self, value: str, form: tuple[int, Any, bool], ctx: ActiveContext, key: str, term: Term | None,
+                graph: str) -> str:
+        """A string value's RDF term, by the key's string form under ``ctx`` (``_string_form``)."""
+        mode, data, vocab = form
+        if mode == _LITERAL:
+            if '"' in value or "\\" in value or "\n" in value or "\r" in value or "\t" in value:
+                value = value.translate(_ESCAPES)
+            return '"' + value + '"' + str(data)
+        if mode == _IRI:
+            if value.startswith("_:"):
+                return self._node_id(value, data)
+            if vocab:
+                return "<" + self._iri(value, data, vocab=True) + ">"
+            return "<" + _document_iri(value, data) + ">"
+        return self._object(value, ctx, key, term, graph) or ""
 
     def _object(self, item: Any, ctx: ActiveContext, key: str, term: Term | None, graph: str) -> str | None:
         """Expand one value of a property and return its RDF term (emitting nested quads)."""
@@ -375,6 +391,93 @@ class ToRdf:
 
 
 _LITERAL, _IRI, _GENERAL = 0, 1, 2
+# What a key of a node object is under an active context (``_plan``): a property whose
+# values are read one by one, @context, @type, @id, or a property with a @json, @list or
+# @graph term.
+_PROPERTY, _CONTEXT, _TYPE, _ID, _JSON, _LIST, _GRAPH = range(7)
+Plan = tuple[int, str | None, Term | None, str | None, Any]
+
+
+def _plan(ctx: ActiveContext, key: str) -> Plan:
+    """How ``_node`` reads ``key`` under ``ctx``: (action, predicate, term, undefined name, string form).
+
+    Memoized on ``ctx`` (bounded by ``MAX_MEMO``); a key the fast path does not write raises
+    ``Unsupported`` every time, and is not kept. The same decisions, in the same order, as
+    expansion step 13 makes them for each entry.
+    """
+    plan: Plan
+    if key == "@context":
+        plan = (_CONTEXT, None, None, None, None)
+    else:
+        expanded, term, predicate = ctx.property_memo.get(key) or ctx.property_of(key)
+        undefined: str | None = None
+        if predicate is None:
+            if expanded == "@type":
+                plan = (_TYPE, None, None, None, None)
+            elif expanded == "@id":
+                plan = (_ID, None, None, None, None)
+            elif expanded is None:
+                raise Unsupported(f"term {key!r} mapped to null")
+            elif expanded[:1] == "@":
+                raise Unsupported(f"keyword {expanded} in a node object")
+            elif expanded.startswith(UNDEFINED_VOCAB):
+                undefined = expanded[_UNDEFINED_LEN:]
+                predicate = "<" + expanded + ">"
+            else:
+                raise Unsupported(f"property {key!r}")
+        if predicate is not None:
+            container: frozenset[str] = _EMPTY
+            if term is not None:
+                if term.unsupported is not None:
+                    raise Unsupported(term.unsupported)
+                container = term.container
+            if term is not None and term.type == "@json":
+                plan = (_JSON, predicate, term, undefined, None)
+            elif "@list" in container:
+                plan = (_LIST, predicate, term, undefined, None)
+            elif "@graph" in container:
+                plan = (_GRAPH, predicate, term, undefined, None)
+            else:
+                plan = (_PROPERTY, predicate, term, undefined, ctx.strings.get(key) or _string_form(ctx, key, term))
+    if len(ctx.plans) < MAX_MEMO:
+        ctx.plans[key] = plan
+    return plan
+
+
+def _only(node: dict[str, Any], keys: frozenset[str], keyword: str) -> Any:
+    """The value of the one key of ``node`` among ``keys`` (a keyword and its aliases); two collide, as in pyld."""
+    found: Any = _MISSING
+    for key in keys:
+        if key in node:
+            if found is not _MISSING:
+                raise Unsupported(f"colliding keywords: two keys stand for {keyword}")
+            found = node[key]
+    return found
+
+
+_MISSING: Any = object()
+
+
+def _document_iri(value: str, ctx: ActiveContext) -> str:
+    """IRI Expansion with ``vocab`` false (§5.2), for a value that must be an absolute IRI.
+
+    What ``ctx.expand_iri(value, vocab=False)`` and then ``ToRdf._iri`` decide, with one
+    match of the absolute-IRI pattern: a compact IRI whose prefix is a prefix term, or an
+    absolute IRI as it is; anything else (a keyword, a relative IRI, a blank node, an IRI
+    under the undefined-term vocabulary) raises ``Unsupported``.
+    """
+    colon = value.find(":")
+    if colon > 0:
+        if not value.startswith("//", colon + 1):
+            term = ctx.terms.get(value[:colon])
+            if term is not None and term.iri is not None and term.prefix and value[:colon] != "_":
+                expanded = term.iri + value[colon + 1:]
+                if ABSOLUTE_IRI.match(expanded) is not None and not expanded.startswith(UNDEFINED_VOCAB):
+                    return expanded
+                raise Unsupported(f"IRI {value!r}")
+        if ABSOLUTE_IRI.match(value) is not None and not value.startswith(UNDEFINED_VOCAB):
+            return value
+    raise Unsupported(f"IRI {value!r}")
 
 
 def _string_form(ctx: ActiveContext, key: str, term: Term | None) -> tuple[int, Any, bool]:
