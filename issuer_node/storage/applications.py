@@ -20,10 +20,13 @@ import json
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from .sqlaccess import Row, SqlAccess
+from .values import compact_json as _dumps
+from .values import parse_timestamp as _dt
+from .values import timestamp_text as _ts
 
 ApplicationStatus = Literal["pending", "resubmit", "approved", "rejected"]
 DecisionKind = Literal["approve", "resubmit", "reject"]
@@ -132,18 +135,6 @@ class ApplicationStore(Protocol):
     def application_file(self, application_id: str, digest: str) -> EvidenceFile | None:
         """The file ``digest`` if it belongs to one of the application's rounds."""
         ...
-
-
-def _ts(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
-
-
-def _dt(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class SqlApplicationStore(SqlAccess):

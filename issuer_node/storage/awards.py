@@ -28,10 +28,12 @@ from __future__ import annotations
 import json
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Protocol
 
 from .sqlaccess import Row, SqlAccess
+from .values import parse_timestamp as _dt
+from .values import timestamp_text as _ts
 
 
 @dataclass(frozen=True)
@@ -100,14 +102,6 @@ class AwardStore(Protocol):
         caller refuses an expired nonce before asking, so none is needed longer).
         """
         ...
-
-
-def _ts(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
-
-
-def _dt(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
 
 
 def _award(row: Row) -> Award:

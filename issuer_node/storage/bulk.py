@@ -22,10 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Literal, Protocol
 
 from .sqlaccess import Row, SqlAccess, StoreConflict
+from .values import parse_timestamp as _dt
+from .values import timestamp_text as _ts
 
 BulkState = Literal["issued", "offer sent", "refused"]
 BULK_STATES: tuple[BulkState, ...] = ("issued", "offer sent", "refused")
@@ -104,14 +106,6 @@ class BulkStore(Protocol):
         The recipient is the DID or the (lower-case) email the credential or award names.
         """
         ...
-
-
-def _ts(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
-
-
-def _dt(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
 
 
 def _job(row: Row) -> BulkJob:

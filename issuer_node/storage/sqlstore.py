@@ -36,22 +36,13 @@ from .records import (
     User,
 )
 from .sqlaccess import Row
+from .values import compact_json as _dumps
+from .values import parse_timestamp as _dt
+from .values import timestamp_text as _ts
 
 # A list takes allocations until this share of it is used, so that a random
 # probe finds a free index in at most four tries on average.
 FILL_LIMIT = 0.75
-
-
-def _ts(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
-
-
-def _dt(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _placeholders(count: int) -> str:
