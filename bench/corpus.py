@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from make_malicious_corpus import Case, build_corpus, registry_json, unsigned  # noqa: E402
+from make_malicious_corpus import build_corpus, registry_json, unsigned, verify_command  # noqa: E402
 
 from credentials.dataintegrity import add_proof  # noqa: E402
 from credentials.keys import generate_key_pair  # noqa: E402
@@ -42,25 +42,6 @@ def run(args: list[str]) -> tuple[float, float]:
                              stderr=subprocess.DEVNULL, cwd=ROOT)
     _pid, _status, usage = os.wait4(child.pid, 0)
     return time.perf_counter() - started, usage.ru_maxrss / 1024
-
-
-def arguments(case: Case, number: int, folder: Path, registry: Path) -> list[str]:
-    """The command line the corpus test gives ``satchel verify`` for this case."""
-    path = folder / f"{number:03d}{Path(case.filename).suffix}"
-    path.write_bytes(case.payload())
-    args = ["verify", "--json", str(path)]
-    if case.registry:
-        args += ["--registry", str(registry)]
-    if case.challenge is not None:
-        args += ["--challenge", case.challenge, "--domain", str(case.domain)]
-    if case.name.startswith("status-list"):
-        path.write_text(json.dumps(case.document["verifiableCredential"][0]))
-        args.append("--require-status")
-        for index, document in enumerate(case.status_lists):
-            list_path = folder / f"{number:03d}-list{index}.json"
-            list_path.write_text(json.dumps(document))
-            args += ["--status-list", str(list_path)]
-    return args
 
 
 def main() -> None:
@@ -79,7 +60,7 @@ def main() -> None:
         valid.write_text(json.dumps(add_proof(document, signer=district, loader=bundled_loader(),
                                                 created="2025-03-01T12:00:00Z")))
         base_seconds, base_mb = min(run(["verify", "--json", str(valid)]) for _ in range(3))
-        figures = [(case.name, *run(arguments(case, n, folder, registry))) for n, case in enumerate(corpus)]
+        figures = [(case.name, *run(verify_command(case, n, folder, registry))) for n, case in enumerate(corpus)]
     print(f"baseline (a valid badge): {base_seconds * 1000:.0f} ms, {base_mb:.1f} MB peak; {len(figures)} cases")
     for title, key in (("by time", 1), ("by memory", 2)):
         print(f"worst {options.worst} {title}:")

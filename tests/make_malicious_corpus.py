@@ -307,6 +307,29 @@ def registry_json() -> list[dict[str, str]]:
     return [{"did": DISTRICT.did, "name": DISTRICT_NAME, "url": "https://lakeside.example"}]
 
 
+def verify_command(case: Case, number: int, folder: Path, registry: Path) -> list[str]:
+    """The ``satchel verify`` arguments for this case, its files written to ``folder``.
+
+    A status-list case is checked as an employer would: the bare credential, with the lists
+    given as files and ``--require-status``.
+    """
+    path = folder / f"{number:03d}{Path(case.filename).suffix}"
+    path.write_bytes(case.payload())
+    args = ["verify", "--json", str(path)]
+    if case.registry:
+        args += ["--registry", str(registry)]
+    if case.challenge is not None:
+        args += ["--challenge", case.challenge, "--domain", str(case.domain)]
+    if case.name.startswith("status-list"):
+        path.write_text(json.dumps(case.document["verifiableCredential"][0]))
+        args.append("--require-status")
+        for index, document in enumerate(case.status_lists):
+            list_path = folder / f"{number:03d}-list{index}.json"
+            list_path.write_text(json.dumps(document))
+            args += ["--status-list", str(list_path)]
+    return args
+
+
 def write_corpus(out: Path, recipient: str) -> list[Path]:
     """Write every case to ``out`` (one file each) plus index.json; the paths written."""
     out.mkdir(parents=True, exist_ok=True)

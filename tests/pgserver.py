@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from system_packages import install
 
 
 @dataclass(frozen=True)
@@ -66,28 +67,9 @@ def _bin_dir() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
-def _apt_get(*args: str) -> bool:
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    try:
-        return subprocess.run(["apt-get", *args], check=False, env=env, capture_output=True,
-                              timeout=900).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
 def _find_or_install() -> tuple[Path | None, str]:
-    found = _bin_dir()
-    if found is not None:
-        return found, ""
-    if shutil.which("apt-get") is None:
-        return None, "the PostgreSQL server (initdb, pg_ctl) is missing and this system has no apt-get"
-    if os.geteuid() != 0:
-        return None, "the PostgreSQL server is missing; install it with 'sudo apt-get install -y postgresql'"
-    if not _apt_get("install", "-y", "postgresql") and not (_apt_get("update")
-                                                          and _apt_get("install", "-y", "postgresql")):
-        return None, "the PostgreSQL server is missing and 'apt-get install -y postgresql' failed"
-    found = _bin_dir()
-    return found, "" if found else "'apt-get install postgresql' did not provide initdb"
+    why = install("postgresql", "the PostgreSQL server (initdb, pg_ctl)", lambda: _bin_dir() is not None)
+    return _bin_dir(), why or ""
 
 
 def _free_port() -> int:

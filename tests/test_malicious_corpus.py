@@ -27,7 +27,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from make_malicious_corpus import DISTRICT, DISTRICT_NAME, HOLDER, Case, build_corpus, registry_json
+from make_malicious_corpus import DISTRICT, DISTRICT_NAME, HOLDER, Case, build_corpus, registry_json, verify_command
 
 from credentials.dataintegrity import verify_proof
 from credentials.loader import bundled_loader
@@ -127,21 +127,7 @@ def test_every_case_is_refused_by_satchel_verify(corpus: list[Case], satchel: Ca
     registry.write_text(json.dumps(registry_json()))
     wrong = []
     for number, case in enumerate(corpus):
-        path = tmp_path / f"{number:03d}{Path(case.filename).suffix}"
-        path.write_bytes(case.payload())
-        args = ["verify", "--json", str(path)]
-        if case.registry:
-            args += ["--registry", str(registry)]
-        if case.challenge is not None:
-            args += ["--challenge", case.challenge, "--domain", str(case.domain)]
-        if case.name.startswith("status-list"):
-            # The bare credential with the lists given as files, as an employer would check it.
-            path.write_text(json.dumps(case.document["verifiableCredential"][0]))
-            args.append("--require-status")
-            for index, document in enumerate(case.status_lists):
-                list_path = tmp_path / f"{number:03d}-list{index}.json"
-                list_path.write_text(json.dumps(document))
-                args += ["--status-list", str(list_path)]
+        args = verify_command(case, number, tmp_path, registry)
         started = time.perf_counter()
         result = satchel(*args)
         _timed(case, "cli", started)

@@ -12,7 +12,6 @@ skip with one line saying why; under ``CI=true`` that is a failure instead.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 import pytest
 from demo_support import RunningDemo, start_demo
+from system_packages import install
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -32,26 +32,9 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"browser tests skipped: {reason}")
 
 
-def _apt_get(*args: str) -> bool:
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    try:
-        return subprocess.run(["apt-get", *args], check=False, env=env, capture_output=True,
-                              timeout=900).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
 def _install_chromium() -> str | None:
     """Install Debian's chromium package when it is missing; None when it is there, else why it is not."""
-    if CHROMIUM.exists():
-        return None
-    if shutil.which("apt-get") is None:
-        return f"{CHROMIUM} is missing and this system has no apt-get to install it"
-    if os.geteuid() != 0:
-        return f"{CHROMIUM} is missing; install it with 'sudo apt-get install -y chromium' (the tests are not root)"
-    if not _apt_get("install", "-y", "chromium") and not (_apt_get("update") and _apt_get("install", "-y", "chromium")):
-        return f"{CHROMIUM} is missing and 'apt-get install -y chromium' failed"
-    return None if CHROMIUM.exists() else f"'apt-get install chromium' did not provide {CHROMIUM}"
+    return install("chromium", str(CHROMIUM), CHROMIUM.exists)
 
 
 @pytest.fixture(scope="package")
